@@ -1,0 +1,36 @@
+#include "dstream/bad_records.h"
+
+#include <cstdio>
+#include <string>
+
+namespace dstream {
+namespace {
+
+std::atomic<std::int64_t> gTotal{0};
+thread_local std::atomic<std::int64_t>* tBatchCounter = nullptr;
+constexpr std::int64_t kLoggedPerBatch = 5;
+
+}  // namespace
+
+void reportBadRecord(std::string_view what, std::string_view detail) {
+  gTotal.fetch_add(1, std::memory_order_relaxed);
+  std::int64_t seen = 0;
+  if (tBatchCounter) seen = tBatchCounter->fetch_add(1, std::memory_order_relaxed);
+  if (seen < kLoggedPerBatch) {
+    // Keep the log line bounded whatever the record was.
+    std::string shown(detail.substr(0, 200));
+    std::fprintf(stderr, "dstream: bad record (%.*s): %s%s\n", static_cast<int>(what.size()),
+                 what.data(), shown.c_str(), detail.size() > 200 ? "..." : "");
+  }
+}
+
+std::int64_t totalBadRecords() { return gTotal.load(std::memory_order_relaxed); }
+
+namespace detail {
+BadRecordScope::BadRecordScope(std::atomic<std::int64_t>* counter) : previous_(tBatchCounter) {
+  tBatchCounter = counter;
+}
+BadRecordScope::~BadRecordScope() { tBatchCounter = previous_; }
+}  // namespace detail
+
+}  // namespace dstream
