@@ -1,1 +1,53 @@
-// Wires sources and the engine core behind the public API (filled in by the engine core).
+// The top layer: parses the master, wires the sources and the engine core behind the API.
+#include "dstream/streaming_context.h"
+
+#include <charconv>
+#include <thread>
+
+#include "dstream/error.h"
+
+namespace dstream {
+
+int parseMaster(std::string_view master) {
+  auto bad = [&]() -> Error {
+    return Error(ErrorCode::kInvalidArgument,
+                 "master \"" + std::string(master) +
+                     "\" is not supported; use \"local\", \"local[N]\" (N worker threads) or \"local[*]\"");
+  };
+  if (master == "local") return 1;
+  if (master.size() < 8 || master.substr(0, 6) != "local[" || master.back() != ']') throw bad();
+  auto inner = master.substr(6, master.size() - 7);
+  if (inner == "*") return std::max(1u, std::thread::hardware_concurrency());
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(inner.data(), inner.data() + inner.size(), n);
+  if (ec != std::errc() || ptr != inner.data() + inner.size() || n < 1 || n > 1024) throw bad();
+  return n;
+}
+
+StreamingContext::StreamingContext(std::string_view master, Duration batchDuration, ContextOptions options) {
+  int workers = parseMaster(master);
+  if (batchDuration.count() <= 0) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "batch duration " + formatDuration(batchDuration) + " must be positive, e.g. Seconds(1)");
+  }
+  core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options.clock));
+}
+
+StreamingContext::~StreamingContext() {
+  if (core_) core_->stop(false);
+}
+
+void StreamingContext::start() { core_->start(); }
+void StreamingContext::stop(bool stopGracefully) { core_->stop(stopGracefully); }
+void StreamingContext::awaitTermination() { core_->awaitTermination(); }
+bool StreamingContext::awaitTerminationOrTimeout(Duration timeout) {
+  return core_->awaitTerminationOrTimeout(timeout);
+}
+StreamingContext::State StreamingContext::getState() const {
+  return static_cast<State>(core_->state());
+}
+void StreamingContext::addStreamingListener(std::shared_ptr<StreamingListener> listener) {
+  core_->addListener(std::move(listener));
+}
+
+}  // namespace dstream

@@ -2,4 +2,5 @@ target_sources(dstream PRIVATE
   src/util/bad_records.cc
   src/util/clock.cc
   src/util/error.cc
+  src/util/thread_pool.cc
   src/util/time.cc)

@@ -1,0 +1,113 @@
+// The untyped graph that the engine schedules, and the typed node that per-batch code is
+// written against. Node's virtuals run once per batch (Spark's DStream.compute); the
+// per-record work happens inside the typed subclasses, in inlined templates.
+//
+// Thread-safety: nodes belong to the batch thread once the context starts; they are built
+// on the user's thread before start().
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dstream/rdd.h"
+#include "dstream/time.h"
+
+namespace dstream {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace dstream
+
+namespace dstream::detail {
+
+class ContextCore;
+
+class Node {
+ public:
+  Node(ContextCore* context, std::string kind, std::vector<Node*> parents, Duration slide);
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  ContextCore& context() const { return *context_; }
+  // The operation that made this node ("map", "window", "socketTextStream"...).
+  const std::string& kind() const { return kind_; }
+  // Definition order: the default identity of a node in a checkpoint.
+  int id() const { return id_; }
+  void setId(int id) { id_ = id; }
+  // A user-given stable name (Flink's uid); empty when none was given.
+  const std::string& uid() const { return uid_; }
+  void setUid(std::string uid) { uid_ = std::move(uid); }
+  const std::vector<Node*>& parents() const { return parents_; }
+
+  // How often this stream produces a batch: the batch duration, or a window's slide.
+  Duration slideDuration() const { return slide_; }
+  Duration rememberDuration() const { return remember_; }
+  // Keeps generated batches for at least `d`; windows ask their parents for more.
+  virtual void rememberAtLeast(Duration d);
+
+  // Called once by start(): batch times are zeroTime + k * slideDuration.
+  virtual void initialize(Time zeroTime);
+  Time zeroTime() const { return zeroTime_; }
+  bool isTimeValid(Time t) const;
+
+  // Forgets generated batches that no stream needs after batch `t`.
+  virtual void clearOldData(Time t) = 0;
+
+  // Checkpoint hooks, for nodes that carry state across batches.
+  virtual bool hasState() const { return false; }
+  virtual void writeState(BinaryWriter&) const {}
+  virtual void readState(BinaryReader&) {}
+
+ protected:
+  ContextCore* context_;
+  std::string kind_;
+  std::vector<Node*> parents_;
+  Duration slide_;
+  Duration remember_;
+  Time zeroTime_{};
+  int id_ = -1;
+  std::string uid_;
+};
+
+template <class T>
+class TypedNode : public Node {
+ public:
+  using Node::Node;
+  using value_type = T;
+
+  // The batch at `t`, computed once and remembered; nullopt when this stream has no batch
+  // at `t` (a window between slides).
+  std::optional<RDD<T>> getOrCompute(Time t) {
+    if (auto it = generated_.find(t); it != generated_.end()) return it->second;
+    if (!isTimeValid(t)) return std::nullopt;
+    auto rdd = compute(t);
+    if (rdd) generated_.emplace(t, *rdd);
+    return rdd;
+  }
+
+  void clearOldData(Time t) override {
+    generated_.erase(generated_.begin(), generated_.upper_bound(t - remember_));
+  }
+
+ protected:
+  // One virtual call per batch.
+  virtual std::optional<RDD<T>> compute(Time t) = 0;
+
+  std::map<Time, RDD<T>> generated_;
+};
+
+// Sources: started before the first batch, stopped first on stop().
+class InputNode {
+ public:
+  virtual ~InputNode() = default;
+  virtual void startInput() {}
+  virtual void stopInput() {}
+  // Records this source contributed to batch `t` (computes its batch if needed).
+  virtual long recordsFor(Time t) = 0;
+};
+
+}  // namespace dstream::detail

@@ -1,0 +1,141 @@
+// Formatter<T> turns an element into text for pprint(), print() and saveAsTextFiles().
+// One trait serves all three, so what a user sees on the console is what lands in files.
+//
+// Built in: strings as they are; integers; floating point in the shortest form that reads
+// back exactly (with ".0" on whole numbers, as Python prints them); bool as true/false;
+// std::pair and std::tuple as "(a, 1)"; std::optional as its value or "None"; ranges
+// (vectors, spans) as "[a, b]"; maps as "{k: v}". Specialise for your own types:
+//   template <> struct dstream::Formatter<Point> {
+//     static void format(std::string& out, const Point& p) { out += ...; }
+//   };
+// Printing a type with no Formatter is a compile-time error that names the type to specialise.
+#pragma once
+
+#include <charconv>
+#include <concepts>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace dstream {
+
+template <class T, class Enable = void>
+struct Formatter;  // no default
+
+template <class T>
+concept Formattable = requires(std::string& out, const T& v) { Formatter<T>::format(out, v); };
+
+// Appends the text form of `value` to `out`.
+template <class T>
+void formatTo(std::string& out, const T& value) {
+  static_assert(Formattable<T>,
+                "dstream: this element type has no text form. Specialise "
+                "dstream::Formatter<T> with `static void format(std::string& out, const T& v)` "
+                "(see dstream/format.h), or map the stream to a printable type first.");
+  if constexpr (Formattable<T>) Formatter<T>::format(out, value);
+}
+
+template <class T>
+std::string toText(const T& value) {
+  std::string out;
+  formatTo(out, value);
+  return out;
+}
+
+template <class T>
+struct Formatter<T, std::enable_if_t<std::is_convertible_v<const T&, std::string_view>>> {
+  static void format(std::string& out, const T& v) { out += std::string_view(v); }
+};
+
+template <>
+struct Formatter<bool> {
+  static void format(std::string& out, bool v) { out += v ? "true" : "false"; }
+};
+template <>
+struct Formatter<char> {
+  static void format(std::string& out, char v) { out += v; }
+};
+
+template <class T>
+struct Formatter<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                     !std::is_same_v<T, char>>> {
+  static void format(std::string& out, T v) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  }
+};
+
+template <class T>
+struct Formatter<T, std::enable_if_t<std::is_floating_point_v<T>>> {
+  static void format(std::string& out, T v) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    std::string_view s(buf, r.ptr);
+    out += s;
+    if (s.find_first_of(".eEn") == std::string_view::npos) out += ".0";
+  }
+};
+
+template <class A, class B>
+struct Formatter<std::pair<A, B>> {
+  static void format(std::string& out, const std::pair<A, B>& p) {
+    out += '(';
+    formatTo(out, p.first);
+    out += ", ";
+    formatTo(out, p.second);
+    out += ')';
+  }
+};
+
+template <class... Ts>
+struct Formatter<std::tuple<Ts...>> {
+  static void format(std::string& out, const std::tuple<Ts...>& t) {
+    out += '(';
+    bool first = true;
+    std::apply([&](const auto&... v) { ((out += first ? "" : ", ", first = false, formatTo(out, v)), ...); }, t);
+    out += ')';
+  }
+};
+
+template <class T>
+struct Formatter<std::optional<T>> {
+  static void format(std::string& out, const std::optional<T>& v) {
+    if (v) formatTo(out, *v);
+    else out += "None";
+  }
+};
+
+namespace detail {
+template <class R>
+concept MapLike = requires { typename R::key_type; typename R::mapped_type; };
+}
+
+// Ranges that are not strings: [a, b, c], or {k: v, ...} for maps.
+template <class R>
+struct Formatter<R, std::enable_if_t<std::ranges::input_range<const R> &&
+                                     !std::is_convertible_v<const R&, std::string_view>>> {
+  static void format(std::string& out, const R& r) {
+    constexpr bool kMap = detail::MapLike<R>;
+    out += kMap ? '{' : '[';
+    bool first = true;
+    for (const auto& v : r) {
+      if (!first) out += ", ";
+      first = false;
+      if constexpr (kMap) {
+        formatTo(out, v.first);
+        out += ": ";
+        formatTo(out, v.second);
+      } else {
+        formatTo(out, v);
+      }
+    }
+    out += kMap ? '}' : ']';
+  }
+};
+
+}  // namespace dstream

@@ -1,0 +1,408 @@
+// DStream<T> is a typed handle on one stream of a StreamingContext's graph: each batch
+// interval it yields one RDD<T>. Handles are cheap to copy; nothing runs before start().
+//
+// Narrow operations (map, flatMap, filter, mapValues, flatMapValues) return a
+// NarrowStream: the same API, with the chain of narrow steps kept as one compile-time
+// pipeline, so that `lines.flatMap(split).map(pair).reduceByKey(add)` reads each line once
+// and feeds the map-side combine directly, with no intermediate vectors. A NarrowStream
+// converts to DStream<T> implicitly; using it twice (two outputs) runs its pipeline once per
+// use, as Spark recomputes an uncached RDD: call cache() to compute it once per batch.
+//
+// All operations keep Spark's names and semantics. Defining an operation after the context
+// has started throws Error(kFailedPrecondition).
+#pragma once
+
+#include <concepts>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dstream/detail/context_core.h"
+#include "dstream/detail/nodes.h"
+#include "dstream/detail/pipeline.h"
+#include "dstream/format.h"
+#include "dstream/rdd.h"
+#include "dstream/time.h"
+
+namespace dstream {
+
+template <class T>
+class DStream;
+template <class In, class Pipe>
+class NarrowStream;
+
+namespace detail {
+// Text outputs, implemented in src/outputs/.
+std::string pprintHeader(Time t);        // pyspark: dashes, "Time: YYYY-MM-DD HH:MM:SS", dashes
+std::string printHeader(Time t);         // Scala: dashes, "Time: <ms> ms", dashes
+void writeToStdout(const std::string& text);
+std::string batchDirectoryName(const std::string& prefix, const std::string& suffix, Time t);
+void writeBatchDirectory(const std::string& directory, const std::vector<std::string>& parts);
+// Throws Error(kInvalidArgument) unless window and slide are positive multiples of `parent`.
+void validateWindow(std::string_view operation, Duration window, Duration slide, Duration parent);
+void validateSameSlide(std::string_view operation, Duration a, Duration b);
+
+template <class F, class... Args>
+decltype(auto) invokeWithOptionalTime(F& f, Time t, Args&&... args) {
+  if constexpr (std::is_invocable_v<F&, Args..., Time>) {
+    return std::invoke(f, std::forward<Args>(args)..., t);
+  } else {
+    return std::invoke(f, std::forward<Args>(args)...);
+  }
+}
+template <class F, class... Args>
+using ResultWithOptionalTime =
+    std::decay_t<decltype(invokeWithOptionalTime(std::declval<F&>(), Time{}, std::declval<Args>()...))>;
+}  // namespace detail
+
+template <class Self, class T>
+class StreamOps {
+ public:
+  using value_type = T;
+
+  // ---- Narrow operations: fused into one pass ----
+
+  // f(const T&) -> U for each element.
+  template <class F>
+  auto map(F f) const {
+    static_assert(std::is_invocable_v<F&, const T&>,
+                  "dstream: map(f): f must be callable as f(const T&) for the stream's element type T");
+    return self().extend(detail::MapStage<F>{std::move(f)});
+  }
+  // f(const T&) -> a range (vector, array...) or std::optional of outputs.
+  template <class F>
+  auto flatMap(F f) const {
+    static_assert(std::is_invocable_v<F&, const T&>,
+                  "dstream: flatMap(f): f must be callable as f(const T&)");
+    static_assert(detail::FlatMappable<std::invoke_result_t<F&, const T&>>,
+                  "dstream: flatMap(f): f must return a range (e.g. std::vector<U>) or std::optional<U>");
+    return self().extend(detail::FlatMapStage<F>{std::move(f)});
+  }
+  // Keeps the elements for which keep(const T&) is true.
+  template <class F>
+  auto filter(F keep) const {
+    static_assert(std::predicate<F&, const T&>,
+                  "dstream: filter(f): f must be callable as f(const T&) and return bool");
+    return self().extend(detail::FilterStage<F>{std::move(keep)});
+  }
+  template <class F>
+    requires KeyValue<T>
+  auto mapValues(F f) const {
+    return self().extend(detail::MapValuesStage<F>{std::move(f)});
+  }
+  template <class F>
+    requires KeyValue<T>
+  auto flatMapValues(F f) const {
+    return self().extend(detail::FlatMapValuesStage<F>{std::move(f)});
+  }
+
+  // ---- Aggregations: the map side runs inside the pipeline's loop ----
+
+  // One element per batch: the number of elements (0 for an empty batch).
+  auto count() const {
+    auto& s = self();
+    s.core()->checkCanDefine("count");
+    return DStream<long>(s.core(), s.core()->template addNode<detail::CountNode<typename Self::SourceType, typename Self::PipeType>>(
+                          s.sourceNode(), s.pipe()));
+  }
+  // (element, number of occurrences) per batch.
+  auto countByValue(std::size_t numPartitions = 0) const {
+    auto pairs = map([](const T& x) { return std::pair<T, long>(x, 1L); });
+    return pairs.reduceByKey([](long a, long b) { return a + b; }, numPartitions);
+  }
+  // Spark's combineByKey: create(v) -> C, mergeValue(C, v) -> C, mergeCombiners(C, C) -> C.
+  // numPartitions = 0 means the context's parallelism (N of local[N]).
+  template <class Create, class MergeValue, class MergeCombiners>
+    requires KeyValue<T>
+  auto combineByKey(Create create, MergeValue mergeValue, MergeCombiners mergeCombiners,
+                    std::size_t numPartitions = 0) const {
+    return combine("combineByKey", std::move(create), std::move(mergeValue),
+                   std::move(mergeCombiners), numPartitions);
+  }
+  // Per batch, the values of each key reduced with an associative f(V, V) -> V.
+  template <class F>
+    requires KeyValue<T>
+  auto reduceByKey(F f, std::size_t numPartitions = 0) const {
+    using V = typename T::second_type;
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&, V, const V&>, V>,
+                  "dstream: reduceByKey(f): f must be callable as f(V, V) and return V");
+    return combine("reduceByKey", [](const V& v) { return v; }, f, f, numPartitions);
+  }
+  // Per batch, (key, all its values).
+  auto groupByKey(std::size_t numPartitions = 0) const
+    requires KeyValue<T>
+  {
+    using V = typename T::second_type;
+    return combine(
+        "groupByKey", [](const V& v) { return std::vector<V>{v}; },
+        [](std::vector<V> c, const V& v) { c.push_back(v); return c; },
+        [](std::vector<V> a, std::vector<V> b) {
+          a.insert(a.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+          return a;
+        },
+        numPartitions);
+  }
+
+  // ---- Per-batch operations on whole RDDs ----
+
+  // The batch's elements reduced with an associative f(T, T) -> T; an empty batch stays empty.
+  template <class F>
+  auto reduce(F f) const {
+    return transform([f](const RDD<T>& rdd) {
+      auto r = rdd.reduce(f);
+      return RDD<T>::fromPartitions(r ? std::vector<std::vector<T>>{{*r}} : std::vector<std::vector<T>>{{}}, rdd.pool());
+    }, "reduce");
+  }
+  // f(std::span<const T>) -> range, once per partition.
+  template <class F>
+  auto mapPartitions(F f) const {
+    return transform([f](const RDD<T>& rdd) { return rdd.mapPartitions(f); }, "mapPartitions");
+  }
+  auto glom() const {
+    return transform([](const RDD<T>& rdd) { return rdd.glom(); }, "glom");
+  }
+  auto repartition(std::size_t numPartitions) const {
+    return transform([numPartitions](const RDD<T>& rdd) { return rdd.repartition(numPartitions); }, "repartition");
+  }
+  // Spark's union (a C++ keyword): both streams' elements in each batch.
+  template <class Other>
+  auto union_(const Other& other) const {
+    DStream<T> a = self().toDStream();
+    DStream<T> b = other.toDStream();
+    detail::validateSameSlide("union_", a.slideDuration(), b.slideDuration());
+    auto na = a.node(), nb = b.node();
+    return makeTransform<T>("union_", {na, nb}, [na, nb](Time t) -> std::optional<RDD<T>> {
+      auto ra = na->getOrCompute(t), rb = nb->getOrCompute(t);
+      if (!ra) return rb;
+      if (!rb) return ra;
+      return ra->union_(*rb);
+    });
+  }
+  // f(RDD<T>) -> RDD<U> or f(RDD<T>, Time) -> RDD<U>, once per batch.
+  template <class F>
+  auto transform(F f, std::string kind = "transform") const {
+    using R = detail::ResultWithOptionalTime<F, const RDD<T>&>;
+    using U = typename R::value_type;
+    auto parent = self().toDStream().node();
+    return makeTransform<U>(std::move(kind), {parent}, [parent, f](Time t) mutable -> std::optional<RDD<U>> {
+      auto rdd = parent->getOrCompute(t);
+      if (!rdd) return std::nullopt;
+      return detail::invokeWithOptionalTime(f, t, *rdd);
+    });
+  }
+  // f(RDD<T>, RDD<U>) -> RDD<V> (optionally with the batch Time last), once per batch.
+  template <class Other, class F>
+  auto transformWith(const Other& other, F f, std::string kind = "transformWith") const {
+    using U = typename Other::value_type;
+    using R = detail::ResultWithOptionalTime<F, const RDD<T>&, const RDD<U>&>;
+    using V = typename R::value_type;
+    auto a = self().toDStream().node();
+    auto b = other.toDStream().node();
+    detail::validateSameSlide(kind, a->slideDuration(), b->slideDuration());
+    return makeTransform<V>(std::move(kind), {a, b}, [a, b, f](Time t) mutable -> std::optional<RDD<V>> {
+      auto ra = a->getOrCompute(t), rb = b->getOrCompute(t);
+      if (!ra && !rb) return std::nullopt;
+      return detail::invokeWithOptionalTime(f, t, ra ? *ra : RDD<T>(), rb ? *rb : RDD<U>());
+    });
+  }
+
+  // ---- Joins (pair streams with the same key type) ----
+  template <class Other>
+    requires KeyValue<T>
+  auto cogroup(const Other& other, std::size_t n = 0) const {
+    return transformWith(other, [n](const RDD<T>& a, const auto& b) { return a.cogroup(b, n); }, "cogroup");
+  }
+  template <class Other>
+    requires KeyValue<T>
+  auto join(const Other& other, std::size_t n = 0) const {
+    return transformWith(other, [n](const RDD<T>& a, const auto& b) { return a.join(b, n); }, "join");
+  }
+  template <class Other>
+    requires KeyValue<T>
+  auto leftOuterJoin(const Other& other, std::size_t n = 0) const {
+    return transformWith(other, [n](const RDD<T>& a, const auto& b) { return a.leftOuterJoin(b, n); }, "leftOuterJoin");
+  }
+  template <class Other>
+    requires KeyValue<T>
+  auto rightOuterJoin(const Other& other, std::size_t n = 0) const {
+    return transformWith(other, [n](const RDD<T>& a, const auto& b) { return a.rightOuterJoin(b, n); }, "rightOuterJoin");
+  }
+  template <class Other>
+    requires KeyValue<T>
+  auto fullOuterJoin(const Other& other, std::size_t n = 0) const {
+    return transformWith(other, [n](const RDD<T>& a, const auto& b) { return a.fullOuterJoin(b, n); }, "fullOuterJoin");
+  }
+
+  // ---- Windows ----
+
+  // Every `slide`, the union of the batches of the last `window` (Spark's window).
+  // REQUIRES: window and slide are multiples of this stream's slide; else throws
+  // Error(kInvalidArgument). Before the first full window, holds what has arrived so far.
+  auto window(Duration window, std::optional<Duration> slide = std::nullopt) const {
+    DStream<T> parent = self().toDStream();
+    Duration s = slide.value_or(parent.slideDuration());
+    detail::validateWindow("window", window, s, parent.slideDuration());
+    parent.core()->checkCanDefine("window");
+    return DStream<T>(parent.core(), parent.core()->template addNode<detail::WindowNode<T>>(parent.node(), window, s));
+  }
+
+  // ---- Persistence and identity ----
+
+  // Computes this stream once per batch however many streams use it. Every DStream node
+  // already remembers its batch; this makes a NarrowStream one, too.
+  auto cache() const { return DStream<T>(self().toDStream()); }
+  auto persist() const { return cache(); }
+  // Names the stream for checkpoints (Flink's uid): a stable name lets the checkpoint find
+  // this stream's state after the program's graph changed elsewhere.
+  auto uid(std::string name) const {
+    DStream<T> d = self().toDStream();
+    d.node()->setUid(std::move(name));
+    return d;
+  }
+  Duration slideDuration() const { return self().sourceNode()->slideDuration(); }
+
+  // ---- Output operations ----
+
+  // f(const RDD<T>&) or f(const RDD<T>&, Time), on the batch thread, for every batch.
+  template <class F>
+  void foreachRDD(F f, std::string kind = "foreachRDD") const {
+    DStream<T> d = self().toDStream();
+    d.core()->checkCanDefine(kind);
+    auto node = d.node();
+    d.core()->addOutput({node.get(), std::move(kind), [node, f](Time t) mutable {
+                           if (auto rdd = node->getOrCompute(t)) detail::invokeWithOptionalTime(f, t, *rdd);
+                         }});
+  }
+  // pyspark's pprint: a header with the batch's local time, then the first `num` elements.
+  void pprint(std::size_t num = 10) const {
+    static_assert(Formattable<T>, "dstream: pprint needs a text form for the element type: specialise dstream::Formatter<T>");
+    foreachRDD([num](const RDD<T>& rdd, Time t) { detail::writeToStdout(render(detail::pprintHeader(t), rdd, num)); }, "pprint");
+  }
+  // Scala's print: like pprint, with "Time: <ms> ms".
+  void print(std::size_t num = 10) const {
+    static_assert(Formattable<T>, "dstream: print needs a text form for the element type: specialise dstream::Formatter<T>");
+    foreachRDD([num](const RDD<T>& rdd, Time t) { detail::writeToStdout(render(detail::printHeader(t), rdd, num)); }, "print");
+  }
+  // One directory per batch, "prefix-<batch time ms>[.suffix]", with one part-NNNNN file per
+  // partition (an element per line) and a _SUCCESS marker. The directory appears atomically
+  // and a re-run of the same batch replaces it whole.
+  void saveAsTextFiles(std::string prefix, std::string suffix = "") const {
+    static_assert(Formattable<T>, "dstream: saveAsTextFiles needs a text form for the element type: specialise dstream::Formatter<T>");
+    foreachRDD([prefix, suffix](const RDD<T>& rdd, Time t) {
+      std::vector<std::string> parts(rdd.numPartitions());
+      detail::forEachIndex(rdd.pool().get(), parts.size(), [&](std::size_t i) {
+        for (const auto& x : rdd.partition(i)) {
+          formatTo(parts[i], x);
+          parts[i] += '\n';
+        }
+      });
+      detail::writeBatchDirectory(detail::batchDirectoryName(prefix, suffix, t), parts);
+    }, "saveAsTextFiles");
+  }
+
+ protected:
+  const Self& self() const { return static_cast<const Self&>(*this); }
+
+  template <class U>
+  auto makeTransform(std::string kind, std::vector<std::shared_ptr<detail::Node>> parents,
+                           typename detail::TransformNode<U>::Fn fn) const {
+    auto core = self().core();
+    core->checkCanDefine(kind);
+    return DStream<U>(core, core->template addNode<detail::TransformNode<U>>(kind, std::move(parents), std::move(fn)));
+  }
+
+  template <class Create, class MergeValue, class MergeCombiners>
+  auto combine(std::string kind, Create create, MergeValue mergeValue, MergeCombiners mergeCombiners,
+               std::size_t numPartitions) const {
+    auto& s = self();
+    s.core()->checkCanDefine(kind);
+    using Node = detail::CombineNode<typename Self::SourceType, typename Self::PipeType, Create, MergeValue, MergeCombiners>;
+    if (numPartitions == 0) numPartitions = static_cast<std::size_t>(s.core()->defaultParallelism());
+    return DStream<typename Node::Out>(
+        s.core(), s.core()->template addNode<Node>(std::move(kind), s.sourceNode(), s.pipe(), std::move(create),
+                                                   std::move(mergeValue), std::move(mergeCombiners), numPartitions));
+  }
+
+  static std::string render(std::string text, const RDD<T>& rdd, std::size_t num) {
+    auto first = rdd.take(num + 1);
+    for (std::size_t i = 0; i < first.size() && i < num; ++i) {
+      formatTo(text, first[i]);
+      text += '\n';
+    }
+    if (first.size() > num) text += "...\n";
+    text += '\n';
+    return text;
+  }
+};
+
+template <class T>
+class DStream : public StreamOps<DStream<T>, T> {
+ public:
+  using SourceType = T;
+  using PipeType = detail::IdentityStage;
+
+  DStream(std::shared_ptr<detail::ContextCore> core, std::shared_ptr<detail::TypedNode<T>> node)
+      : core_(std::move(core)), node_(std::move(node)) {}
+
+  const std::shared_ptr<detail::TypedNode<T>>& node() const { return node_; }
+  const std::shared_ptr<detail::ContextCore>& core() const { return core_; }
+  const DStream& toDStream() const { return *this; }
+  const std::shared_ptr<detail::TypedNode<T>>& sourceNode() const { return node_; }
+  detail::IdentityStage pipe() const { return {}; }
+
+  template <class Stage>
+  NarrowStream<T, Stage> extend(Stage stage) const {
+    core_->checkCanDefine("map");
+    return NarrowStream<T, Stage>(core_, node_, std::move(stage));
+  }
+
+ private:
+  std::shared_ptr<detail::ContextCore> core_;
+  std::shared_ptr<detail::TypedNode<T>> node_;
+};
+
+template <class In, class Pipe>
+class NarrowStream : public StreamOps<NarrowStream<In, Pipe>, detail::PipeOut<Pipe, In>> {
+ public:
+  using T = detail::PipeOut<Pipe, In>;
+  using SourceType = In;
+  using PipeType = Pipe;
+
+  NarrowStream(std::shared_ptr<detail::ContextCore> core, std::shared_ptr<detail::TypedNode<In>> source, Pipe pipe)
+      : core_(std::move(core)), source_(std::move(source)), pipe_(std::move(pipe)),
+        materialized_(std::make_shared<std::shared_ptr<detail::TypedNode<T>>>()) {}
+
+  // The pipeline as a graph node, made once and shared by every copy of this handle.
+  DStream<T> toDStream() const {
+    if (!*materialized_) {
+      core_->checkCanDefine("map");
+      *materialized_ = core_->template addNode<detail::PipelineNode<In, Pipe>>(source_, pipe_);
+    }
+    return DStream<T>(core_, *materialized_);
+  }
+  operator DStream<T>() const { return toDStream(); }
+
+  const std::shared_ptr<detail::ContextCore>& core() const { return core_; }
+  const std::shared_ptr<detail::TypedNode<In>>& sourceNode() const { return source_; }
+  const Pipe& pipe() const { return pipe_; }
+
+  template <class Stage>
+  auto extend(Stage stage) const {
+    core_->checkCanDefine("map");
+    auto combined = detail::then(pipe_, std::move(stage));
+    return NarrowStream<In, decltype(combined)>(core_, source_, std::move(combined));
+  }
+
+ private:
+  std::shared_ptr<detail::ContextCore> core_;
+  std::shared_ptr<detail::TypedNode<In>> source_;
+  Pipe pipe_;
+  std::shared_ptr<std::shared_ptr<detail::TypedNode<T>>> materialized_;
+};
+
+}  // namespace dstream

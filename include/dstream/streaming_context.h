@@ -1,0 +1,145 @@
+// StreamingContext is the entry point, as in Spark: it owns the graph of streams, the
+// worker threads and the batch loop. Define streams, call start(), then
+// awaitTermination(). Batches run one at a time in time order; the partitions of a batch
+// run in parallel on the workers ("local[N]").
+//
+//   dstream::StreamingContext ssc("local[2]", dstream::Seconds(1));
+//   auto lines = ssc.textFileStream("/tmp/datastreams");
+//   lines.map([](std::string_view w) { return toUpper(w); }).pprint();
+//   ssc.start();
+//   ssc.awaitTermination();
+//
+// Thread-safety: define streams from one thread, before start(). start, stop and the await
+// calls may be made from any thread; stop() may be called from inside an output operation.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dstream/clock.h"
+#include "dstream/detail/context_core.h"
+#include "dstream/error.h"
+#include "dstream/listener.h"
+#include "dstream/rdd_queue.h"
+#include "dstream/stream.h"
+#include "dstream/time.h"
+
+namespace dstream {
+
+// Settings of a socketTextStream, with Spark's defaults.
+struct SocketStreamOptions {
+  Duration retryInterval = Seconds(2);       // wait between connection attempts
+  Duration blockInterval = Milliseconds(200);  // a batch is split into blocks (partitions) this long
+  std::size_t maxLineBytes = 1 << 20;        // longer lines are counted as bad and dropped
+  double maxRatePerSecond = 0;               // receiver.maxRate: records/s; 0 = unlimited
+};
+
+// Settings of a textFileStream, with Spark's defaults.
+struct FileStreamOptions {
+  bool newFilesOnly = true;  // ignore files already in the directory at start()
+};
+
+struct ContextOptions {
+  // The clock batches follow; a ManualClock makes tests deterministic. Default: the system clock.
+  std::shared_ptr<Clock> clock;
+};
+
+class StreamingContext {
+ public:
+  // master: "local" (1 worker), "local[N]" or "local[*]" (all hardware threads).
+  // Throws Error(kInvalidArgument) for any other master or a batch duration <= 0.
+  StreamingContext(std::string_view master, Duration batchDuration, ContextOptions options = {});
+  ~StreamingContext();  // stops the context (not gracefully) if it is running
+  StreamingContext(const StreamingContext&) = delete;
+  StreamingContext& operator=(const StreamingContext&) = delete;
+
+  // ---- Sources ----
+
+  // The lines of text files that appear in `directory` (a path or file:// URI) while the
+  // context runs, as Spark's textFileStream: files must appear atomically (moved or renamed
+  // in); names starting with '.' or ending in "._COPYING_" and subdirectories are ignored.
+  // Lines are views into batch-owned buffers (see rdd.h).
+  // Throws Error(kInvalidArgument) for another URI scheme; a missing directory is reported
+  // by start() (Error(kNotFound)).
+  DStream<std::string_view> textFileStream(const std::string& directory, FileStreamOptions options = {});
+
+  // The lines read from a TCP server at host:port, received on a thread of their own (the
+  // workers stay free: local[1] works). Lines received in [t - batch, t) form batch t.
+  // A refused or lost connection is logged and retried every options.retryInterval.
+  DStream<std::string_view> socketTextStream(const std::string& host, int port,
+                                             SocketStreamOptions options = {});
+
+  // Batches pushed into `queue`: one per batch interval (oneAtATime) or all queued at once;
+  // `defaultRDD` (or an empty batch) when the queue is empty.
+  template <class T>
+  DStream<T> queueStream(std::shared_ptr<RDDQueue<T>> queue, bool oneAtATime = true,
+                         std::optional<RDD<T>> defaultRDD = std::nullopt) {
+    core_->checkCanDefine("queueStream");
+    return DStream<T>(core_, core_->addNode<detail::QueueNode<T>>(std::move(queue), oneAtATime, std::move(defaultRDD)));
+  }
+
+  // Spark's ssc.union (a C++ keyword): the elements of all the streams in each batch.
+  // REQUIRES: at least one stream, all with the same slide duration.
+  template <class T>
+  DStream<T> union_(const std::vector<DStream<T>>& streams) {
+    if (streams.empty()) throw Error(ErrorCode::kInvalidArgument, "union_: needs at least one stream");
+    DStream<T> all = streams.front();
+    for (std::size_t i = 1; i < streams.size(); ++i) all = all.union_(streams[i]);
+    return all;
+  }
+  // Spark's ssc.transform over several streams: f(RDD<A>, RDD<B>, ..., [Time]) -> RDD<U>.
+  template <class F, class... S>
+  auto transform(F f, const S&... streams) {
+    auto nodes = std::make_tuple(streams.toDStream().node()...);
+    using R = detail::ResultWithOptionalTime<F, const RDD<typename S::value_type>&...>;
+    using U = typename R::value_type;
+    core_->checkCanDefine("transform");
+    std::vector<std::shared_ptr<detail::Node>> parents{streams.toDStream().node()...};
+    return DStream<U>(core_, core_->addNode<detail::TransformNode<U>>(
+        "transform", std::move(parents), [nodes, f](Time t) mutable -> std::optional<RDD<U>> {
+          return std::apply([&](auto&... n) {
+            return detail::invokeWithOptionalTime(f, t, n->getOrCompute(t).value_or(
+                RDD<typename std::decay_t<decltype(*n)>::value_type>())...);
+          }, nodes);
+        }));
+  }
+
+  // ---- Lifecycle ----
+
+  // Starts the sources and the batch loop. Throws Error(kFailedPrecondition) when called
+  // twice or when no output operation was defined; Error(kNotFound) for a missing watched
+  // directory.
+  void start();
+  // Stops the sources and the batch loop and waits for them. gracefully = true first
+  // processes every batch already received. Calling stop() again does nothing.
+  void stop(bool stopGracefully = false);
+  // Waits for the context to stop. If a batch failed (a user function threw), rethrows that
+  // failure as Error(kInternal) naming the batch time.
+  void awaitTermination();
+  // Like awaitTermination, for at most `timeout`; returns true when the context stopped.
+  bool awaitTerminationOrTimeout(Duration timeout);
+
+  enum class State { kInitialized, kActive, kStopped };
+  State getState() const;
+
+  // Reports each batch's metrics to `listener` (see listener.h).
+  void addStreamingListener(std::shared_ptr<StreamingListener> listener);
+
+  Duration batchDuration() const { return core_->batchDuration(); }
+  int defaultParallelism() const { return core_->defaultParallelism(); }
+  Clock& clock() const { return core_->clock(); }
+  // The shared engine state (advanced use: tests and extensions).
+  const std::shared_ptr<detail::ContextCore>& core() const { return core_; }
+
+ private:
+  std::shared_ptr<detail::ContextCore> core_;
+};
+
+// Parses "local", "local[N]", "local[*]" into a worker count. Throws Error(kInvalidArgument).
+int parseMaster(std::string_view master);
+
+}  // namespace dstream

@@ -1,0 +1,79 @@
+// dstream::testing: run a pipeline over given input batches and get its output batches,
+// deterministically (Spark's TestSuiteBase). The context runs on a ManualClock that the
+// helper advances one batch at a time, waiting for each batch to finish: no sleeps.
+//
+//   auto out = dstream::testing::runStream<std::string>(
+//       {{"a", "b"}, {"c"}, {}, {"d", "e", "f"}},
+//       [](auto s) { return s.countByWindow(Seconds(30), Seconds(10)); },
+//       {.batchDuration = Seconds(10)});
+//   // out == {{2}, {3}, {3}, {4}}
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "dstream/clock.h"
+#include "dstream/error.h"
+#include "dstream/streaming_context.h"
+
+namespace dstream::testing {
+
+struct RunOptions {
+  Duration batchDuration = Seconds(1);
+  std::string master = "local[2]";
+  std::size_t partitionsPerBatch = 1;  // each input batch is split into this many partitions
+  std::size_t numBatches = 0;          // batches to run; 0 = one per input batch
+};
+
+namespace detail {
+// Views would dangle once the batch is gone: outputs hold std::string instead.
+template <class T>
+struct Stored { using type = T; };
+template <>
+struct Stored<std::string_view> { using type = std::string; };
+}  // namespace detail
+
+// Runs `pipeline(inputStream)` over `input` (one vector per batch) and returns the output
+// of each batch that produced one, in batch order. A failing batch's error is rethrown.
+template <class In, class F>
+auto runStream(std::vector<std::vector<In>> input, F pipeline, RunOptions options = {}) {
+  auto clock = std::make_shared<ManualClock>();
+  StreamingContext ssc(options.master, options.batchDuration, {.clock = clock});
+  auto queue = std::make_shared<RDDQueue<In>>();
+  std::size_t numBatches = options.numBatches ? options.numBatches : input.size();
+  for (auto& batch : input) queue->push(std::move(batch), options.partitionsPerBatch);
+
+  auto result = pipeline(ssc.queueStream(queue));
+  using Out = typename decltype(result)::value_type;
+  using Kept = typename detail::Stored<Out>::type;
+  std::mutex mu;
+  std::map<Time, std::vector<Kept>> outputs;
+  result.foreachRDD([&](const RDD<Out>& rdd, Time t) {
+    std::vector<Kept> kept;
+    for (const auto& x : rdd.collect()) kept.push_back(Kept(x));
+    std::lock_guard lock(mu);
+    outputs[t] = std::move(kept);
+  });
+  ssc.start();
+  Time first = ssc.core()->firstBatchTime();
+  for (std::size_t i = 0; i < numBatches; ++i) {
+    Time t = first + options.batchDuration * static_cast<long>(i);
+    clock->setTime(t);
+    if (!ssc.core()->awaitBatchCompleted(t, Seconds(60))) {
+      ssc.stop();
+      ssc.awaitTermination();  // rethrows the batch's failure, if that is why
+      throw Error(ErrorCode::kInternal, "runStream: batch at " + std::to_string(toMillis(t)) + " ms did not complete");
+    }
+  }
+  ssc.stop();
+  ssc.awaitTermination();
+  std::vector<std::vector<Kept>> ordered;
+  for (auto& [t, v] : outputs) ordered.push_back(std::move(v));
+  return ordered;
+}
+
+}  // namespace dstream::testing

@@ -1,0 +1,230 @@
+#include "dstream/detail/context_core.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "dstream/bad_records.h"
+#include "dstream/error.h"
+#include "dstream/format.h"
+
+namespace dstream::detail {
+namespace {
+constexpr std::size_t kHistoryKept = 1000;  // recent BatchInfos kept for monitoring
+
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+std::string formatTime(Time t) { return std::to_string(toMillis(t)) + " ms"; }
+}  // namespace
+
+ContextCore::ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock)
+    : batchDuration_(batchDuration),
+      clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()),
+      pool_(std::make_shared<ThreadPool>(workers)) {}
+
+ContextCore::~ContextCore() { stop(false); }
+
+void ContextCore::checkCanDefine(std::string_view operation) const {
+  if (state_.load() != State::kInitialized) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                std::string(operation) +
+                    ": streams and output operations must be defined before start(); "
+                    "this context has already started");
+  }
+}
+
+void ContextCore::registerNode(std::shared_ptr<Node> node, InputNode* input) {
+  checkCanDefine(node->kind());
+  node->setId(static_cast<int>(nodes_.size()));
+  if (input) inputs_.push_back(input);
+  nodes_.push_back(std::move(node));
+}
+
+void ContextCore::addOutput(OutputOperation output) {
+  checkCanDefine(output.kind);
+  outputs_.push_back(std::move(output));
+}
+
+void ContextCore::addListener(std::shared_ptr<StreamingListener> listener) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void ContextCore::start() {
+  State expected = State::kInitialized;
+  if (state_.load() != State::kInitialized) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                state_.load() == State::kActive ? "start(): the context has already started"
+                                                : "start(): the context was stopped; create a new one");
+  }
+  if (outputs_.empty()) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "start(): no output operations registered, so nothing would run; add pprint(), "
+                "foreachRDD() or saveAsTextFiles() to a stream");
+  }
+  // Batch times are multiples of the batch duration; the first is the next one after now
+  // (Spark's RecurringTimer), so batch t covers data that arrived in [t - d, t).
+  firstBatchTime_ = floorTo(clock_->now(), batchDuration_) + batchDuration_;
+  Time zero = firstBatchTime_ - batchDuration_;
+  for (auto& out : outputs_) {
+    out.node->rememberAtLeast(out.node->slideDuration());
+    out.node->initialize(zero);
+  }
+  for (auto& n : nodes_) n->initialize(zero);  // streams no output uses
+  // Sources first: a source that cannot start (a missing directory) fails start() cleanly.
+  std::size_t started = 0;
+  try {
+    for (; started < inputs_.size(); ++started) inputs_[started]->startInput();
+  } catch (...) {
+    for (std::size_t i = 0; i < started; ++i) inputs_[i]->stopInput();
+    throw;
+  }
+  if (!state_.compare_exchange_strong(expected, State::kActive)) {
+    throw Error(ErrorCode::kFailedPrecondition, "start(): the context has already started");
+  }
+  for (auto& l : listeners_) l->onStreamingStarted(firstBatchTime_);
+  loop_ = std::jthread([this](std::stop_token stop) { runLoop(stop); });
+}
+
+void ContextCore::runLoop(std::stop_token stop) {
+  Time t = firstBatchTime_;
+  std::exception_ptr error;
+  Time drainUntil{};
+  for (;;) {
+    if (!clock_->waitUntil(t, stop)) {
+      bool graceful;
+      {
+        std::lock_guard lock(mu_);
+        graceful = graceful_;
+      }
+      if (!graceful) break;
+      // Graceful: the sources are stopped, so everything received belongs to batches up to
+      // the one now filling; run them without waiting for the clock.
+      drainUntil = floorTo(clock_->now(), batchDuration_) + batchDuration_;
+      for (; t <= drainUntil && !error; t += batchDuration_) {
+        try {
+          runBatch(t);
+        } catch (...) {
+          error = std::current_exception();
+        }
+      }
+      break;
+    }
+    try {
+      runBatch(t);
+    } catch (...) {
+      error = std::current_exception();
+      break;
+    }
+    t += batchDuration_;
+  }
+  finish(error);
+}
+
+void ContextCore::runBatch(Time t) {
+  BatchInfo info;
+  info.batchTime = t;
+  info.submissionTime = t;
+  info.processingStartTime = clock_->now();
+  std::atomic<std::int64_t> bad{0};
+  for (auto& l : listeners_) l->onBatchStarted(info);
+  try {
+    BadRecordScope scope(&bad);
+    for (auto* in : inputs_) info.numInputRecords += in->recordsFor(t);
+    for (auto& out : outputs_) out.run(t);
+  } catch (...) {
+    info.failureReason = describe(std::current_exception());
+    info.numBadRecords = bad.load();
+    {
+      std::lock_guard lock(mu_);
+      history_.push_back(info);
+    }
+    for (auto& l : listeners_) l->onBatchCompleted(info);
+    throw Error(ErrorCode::kInternal, "batch at " + formatTime(t) + " failed: " + *info.failureReason);
+  }
+  for (auto& n : nodes_) n->clearOldData(t);
+  info.processingEndTime = clock_->now();
+  info.numBadRecords = bad.load();
+  {
+    std::lock_guard lock(mu_);
+    lastCompleted_ = t;
+    history_.push_back(info);
+    if (history_.size() > kHistoryKept) history_.erase(history_.begin());
+  }
+  progress_.notify_all();
+  for (auto& l : listeners_) l->onBatchCompleted(info);
+}
+
+void ContextCore::finish(std::exception_ptr error) {
+  if (error) {
+    std::fprintf(stderr, "dstream: %s; stopping the context\n", describe(error).c_str());
+  }
+  for (auto* in : inputs_) in->stopInput();
+  {
+    std::lock_guard lock(mu_);
+    if (error && !error_) error_ = error;
+    finished_ = true;
+    state_ = State::kStopped;
+  }
+  progress_.notify_all();
+  for (auto& l : listeners_) l->onStreamingStopped();
+}
+
+void ContextCore::stop(bool gracefully) {
+  State s = state_.load();
+  if (s == State::kInitialized) {
+    State expected = State::kInitialized;
+    if (state_.compare_exchange_strong(expected, State::kStopped)) {
+      std::lock_guard lock(mu_);
+      finished_ = true;
+      progress_.notify_all();
+      return;
+    }
+  }
+  // Sources stop first, so that a graceful stop has a fixed amount of data to finish.
+  if (gracefully) {
+    for (auto* in : inputs_) in->stopInput();
+  }
+  {
+    std::lock_guard lock(mu_);
+    graceful_ = gracefully;
+  }
+  if (loop_.joinable()) {
+    loop_.request_stop();
+    if (loop_.get_id() == std::this_thread::get_id()) return;  // stop() from an output op
+    loop_.join();
+  }
+}
+
+void ContextCore::awaitTermination() {
+  std::unique_lock lock(mu_);
+  progress_.wait(lock, [&] { return finished_; });
+  if (error_) std::rethrow_exception(error_);
+}
+
+bool ContextCore::awaitTerminationOrTimeout(Duration timeout) {
+  std::unique_lock lock(mu_);
+  bool done = progress_.wait_for(lock, timeout, [&] { return finished_; });
+  if (done && error_) std::rethrow_exception(error_);
+  return done;
+}
+
+bool ContextCore::awaitBatchCompleted(Time t, Duration timeout) {
+  std::unique_lock lock(mu_);
+  progress_.wait_for(lock, timeout, [&] { return lastCompleted_ >= t || finished_; });
+  return lastCompleted_ >= t;
+}
+
+std::vector<BatchInfo> ContextCore::completedBatches() const {
+  std::lock_guard lock(mu_);
+  return history_;
+}
+
+}  // namespace dstream::detail

@@ -1,0 +1,2 @@
+target_sources(dstream PRIVATE
+  src/outputs/text_outputs.cc)

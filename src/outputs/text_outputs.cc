@@ -1,0 +1,148 @@
+// pprint/print headers and saveAsTextFiles' atomic batch directories.
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dstream/error.h"
+#include "dstream/stream.h"
+
+namespace dstream::detail {
+namespace fs = std::filesystem;
+namespace {
+
+const char kDashes[] = "-------------------------------------------\n";
+
+[[noreturn]] void throwIo(const std::string& what, const fs::path& path) {
+  throw Error(ErrorCode::kInternal, "saveAsTextFiles: " + what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+void writeFileSynced(const fs::path& path, const std::string& data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throwIo("cannot create", path);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      throwIo("cannot write", path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    throwIo("cannot sync", path);
+  }
+  ::close(fd);
+}
+
+void syncDirectory(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throwIo("cannot open directory", dir);
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::atomic<unsigned> gTempCounter{0};
+
+}  // namespace
+
+std::string pprintHeader(Time t) {
+  std::time_t secs = static_cast<std::time_t>(toMillis(t) / 1000);
+  std::tm local{};
+  ::localtime_r(&secs, &local);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
+  return std::string(kDashes) + "Time: " + buf + "\n" + kDashes;
+}
+
+std::string printHeader(Time t) {
+  return std::string(kDashes) + "Time: " + std::to_string(toMillis(t)) + " ms\n" + kDashes;
+}
+
+void writeToStdout(const std::string& text) {
+  // One write per batch block, so blocks of different outputs never interleave.
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+std::string batchDirectoryName(const std::string& prefix, const std::string& suffix, Time t) {
+  std::string name = prefix + "-" + std::to_string(toMillis(t));
+  if (!suffix.empty()) name += "." + suffix;
+  return name;
+}
+
+// Writes the batch under a hidden temporary name, syncs it, then swaps it into place: a
+// reader sees either no directory, the previous complete one, or the new complete one.
+void writeBatchDirectory(const std::string& directory, const std::vector<std::string>& parts) {
+  fs::path final(directory);
+  fs::path parent = final.has_parent_path() ? final.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw Error(ErrorCode::kInternal, "saveAsTextFiles: cannot create " + parent.string() + ": " + ec.message());
+  std::string base = final.filename().string();
+  // Leftovers of this batch from a run that crashed mid-write.
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("." + base + ".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
+  }
+  fs::path temp = parent / ("." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(gTempCounter.fetch_add(1)));
+  fs::create_directory(temp, ec);
+  if (ec) throw Error(ErrorCode::kInternal, "saveAsTextFiles: cannot create " + temp.string() + ": " + ec.message());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "part-%05zu", i);
+    writeFileSynced(temp / name, parts[i]);
+  }
+  writeFileSynced(temp / "_SUCCESS", "");
+  syncDirectory(temp);
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final.c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno != EEXIST) throwIo("cannot rename into", final);
+    // A re-run batch: swap atomically, then remove the old copy (now under the temp name).
+    if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final.c_str(), RENAME_EXCHANGE) != 0) {
+      throwIo("cannot replace", final);
+    }
+    fs::remove_all(temp, ec);
+  }
+  syncDirectory(parent);
+}
+
+void validateWindow(std::string_view operation, Duration window, Duration slide, Duration parent) {
+  auto suggest = [&](Duration d) {
+    auto lower = (d / parent) * parent;
+    auto upper = lower + parent;
+    std::string s = "use ";
+    if (lower.count() > 0) s += formatDuration(lower) + " or ";
+    return s + formatDuration(upper);
+  };
+  std::string op(operation);
+  if (window.count() <= 0) throw Error(ErrorCode::kInvalidArgument, op + ": window " + formatDuration(window) + " must be positive");
+  if (slide.count() <= 0) throw Error(ErrorCode::kInvalidArgument, op + ": slide " + formatDuration(slide) + " must be positive");
+  if (!isMultipleOf(window, parent)) {
+    throw Error(ErrorCode::kInvalidArgument, op + ": window " + formatDuration(window) +
+                    " is not a multiple of the parent's slide " + formatDuration(parent) + "; " + suggest(window));
+  }
+  if (!isMultipleOf(slide, parent)) {
+    throw Error(ErrorCode::kInvalidArgument, op + ": slide " + formatDuration(slide) +
+                    " is not a multiple of the parent's slide " + formatDuration(parent) + "; " + suggest(slide));
+  }
+}
+
+void validateSameSlide(std::string_view operation, Duration a, Duration b) {
+  if (a != b) {
+    throw Error(ErrorCode::kInvalidArgument, std::string(operation) + ": the streams have different slide durations (" +
+                    formatDuration(a) + " and " + formatDuration(b) + "); window them to the same slide first");
+  }
+}
+
+}  // namespace dstream::detail
