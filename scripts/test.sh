@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds dstream and runs the whole test suite.
+#   scripts/test.sh           optimised build (the default)
+#   scripts/test.sh asan      AddressSanitizer + UndefinedBehaviorSanitizer build, all tests
+#   scripts/test.sh tsan      ThreadSanitizer build, the concurrency tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${1:-release}"
+bash scripts/install-deps.sh
+cmake --preset "$preset" > /dev/null
+cmake --build --preset "$preset"
+ctest --preset "$preset"
