@@ -1,0 +1,284 @@
+#include <charconv>
+#include <limits>
+
+#include "dstream/error.h"
+#include "dstream/json.h"
+#include "json/parsed_line.h"
+#include "json/raw_span.h"
+
+namespace dstream::json {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// Enough of the line to recognise it in a log or an exception message.
+std::string startOf(std::string_view line) {
+  constexpr std::size_t kShown = 80;
+  if (line.size() <= kShown) return std::string(line);
+  return std::string(line.substr(0, kShown)) + "...";
+}
+
+void checkPath(std::string_view path) {
+  if (path.empty() || path.front() == '.' || path.back() == '.' ||
+      path.find("..") != std::string_view::npos) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "json: path \"" + std::string(path) +
+                    "\" has an empty segment; write paths like \"venue.venue_name\"");
+  }
+}
+
+const char* typeName(element_type type) {
+  switch (type) {
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
+    default:
+      return "a number";
+  }
+}
+
+std::string mismatch(std::string_view where, element_type type, std::string_view wanted) {
+  std::string name = where.empty() ? "the line" : std::string(where);
+  return name + " is " + typeName(type) + ", not " + std::string(wanted);
+}
+
+// An all-digit segment names an array element; one too large for size_t is simply out of range.
+std::optional<std::size_t> arrayIndex(std::string_view segment) {
+  if (segment.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  std::size_t index = 0;
+  auto [end, error] = std::from_chars(segment.data(), segment.data() + segment.size(), index);
+  if (error != std::errc()) return std::numeric_limits<std::size_t>::max();
+  return index;
+}
+
+struct Lookup {
+  enum Kind { kFound, kAbsent, kWrongType } kind = kAbsent;
+  element value;
+  std::string_view raw;  // only when asked for
+  std::string problem;   // only for kWrongType
+};
+
+// Follows `path` through the DOM; when `wantRaw`, follows the same members through the
+// line's text to find the value's bytes.
+Lookup lookup(const detail::ParsedJsonLine& parsed, std::string_view line, std::string_view path,
+              bool wantRaw) {
+  checkPath(path);
+  Lookup result;
+  element current = parsed.root;
+  std::size_t rawPos = wantRaw ? internal::skipWhitespace(line, 0) : 0;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = path.find('.', start);
+    std::string_view segment =
+        path.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    std::string_view container = path.substr(0, start == 0 ? 0 : start - 1);
+    element_type type = current.type();
+    std::optional<std::size_t> index;
+    if (type == element_type::NULL_VALUE) {
+      return result;  // absent: JSON null stands for a missing object
+    } else if (type == element_type::OBJECT) {
+      simdjson::dom::object object;
+      if (current.get_object().get(object)) return result;  // cannot fail: type checked
+      std::size_t i = 0;
+      for (auto member : object) {
+        if (member.key == segment) {
+          index = i;
+          current = member.value;
+          break;
+        }
+        ++i;
+      }
+      if (!index) return result;
+      if (wantRaw) rawPos = internal::enterMember(line, rawPos, *index);
+    } else if (type == element_type::ARRAY && (index = arrayIndex(segment))) {
+      simdjson::dom::array array;
+      if (current.get_array().get(array)) return result;  // cannot fail: type checked
+      if (*index >= array.size() || array.at(*index).get(current)) return result;
+      if (wantRaw) rawPos = internal::enterElement(line, rawPos, *index);
+    } else {
+      result.kind = Lookup::kWrongType;
+      result.problem = mismatch(container, type,
+                                type == element_type::ARRAY
+                                    ? "an object (\"" + std::string(segment) + "\" is not an index)"
+                                    : "an object");
+      return result;
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  result.kind = Lookup::kFound;
+  result.value = current;
+  if (wantRaw) result.raw = line.substr(rawPos, internal::skipValue(line, rawPos) - rawPos);
+  return result;
+}
+
+// Looks `path` up and converts the value with `convert(element, path, problem)`; a wrong type
+// on the way or at the end sets `*problem`. Null at the end is no value, not a problem.
+template <class Convert>
+auto typedValue(const detail::ParsedJsonLine& parsed, std::string_view line, std::string_view path,
+                std::string* problem, Convert convert)
+    -> decltype(convert(element(), path, problem)) {
+  Lookup found = lookup(parsed, line, path, /*wantRaw=*/false);
+  if (found.kind == Lookup::kWrongType) *problem = std::move(found.problem);
+  if (found.kind != Lookup::kFound || found.value.is_null()) return std::nullopt;
+  return convert(found.value, path, problem);
+}
+
+}  // namespace
+
+Record::Record(std::string_view line, OnBadRecord onBad,
+               std::unique_ptr<detail::ParsedJsonLine, detail::ParsedJsonLineRelease> parsed)
+    : line_(line), onBad_(onBad), parsed_(std::move(parsed)) {}
+
+std::optional<Record> Record::parse(std::string_view line, OnBadRecord onBad) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::string reason;
+  detail::ParsedJsonLinePtr parsed = detail::parseJsonLine(line, &reason);
+  if (!parsed) {
+    if (onBad == OnBadRecord::kFail) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "json: malformed line: " + reason + ": " + startOf(line));
+    }
+    reportBadRecord("json", "malformed line: " + reason + ": " + startOf(line));
+    return std::nullopt;
+  }
+  return Record(line, onBad, std::move(parsed));
+}
+
+void Record::reportWrongType(const std::string& problem) const {
+  if (onBad_ == OnBadRecord::kFail) {
+    throw Error(ErrorCode::kInvalidArgument, "json: " + problem + " in line: " + startOf(line_));
+  }
+  if (reported_) return;
+  reported_ = true;
+  reportBadRecord("json", problem + ": " + startOf(line_));
+}
+
+std::optional<std::string_view> Record::field(std::string_view path) const {
+  Lookup found = lookup(*parsed_, line_, path, /*wantRaw=*/true);
+  if (found.kind == Lookup::kWrongType) reportWrongType(found.problem);
+  if (found.kind != Lookup::kFound) return std::nullopt;
+  return found.raw;
+}
+
+bool Record::has(std::string_view path) const {
+  Lookup found = lookup(*parsed_, line_, path, /*wantRaw=*/false);
+  if (found.kind == Lookup::kWrongType) reportWrongType(found.problem);
+  return found.kind == Lookup::kFound;
+}
+
+std::optional<std::string> Record::getString(std::string_view path) const {
+  std::string problem;
+  auto value = typedValue(
+      *parsed_, line_, path, &problem,
+      [](element e, std::string_view at, std::string* problem) -> std::optional<std::string> {
+        std::string_view s;
+        if (!e.get_string().get(s)) return std::string(s);
+        *problem = mismatch(at, e.type(), "a string");
+        return std::nullopt;
+      });
+  if (!problem.empty()) reportWrongType(problem);
+  return value;
+}
+
+std::optional<std::int64_t> Record::getInt64(std::string_view path) const {
+  std::string problem;
+  auto value = typedValue(
+      *parsed_, line_, path, &problem,
+      [](element e, std::string_view at, std::string* problem) -> std::optional<std::int64_t> {
+        std::int64_t i = 0;
+        if (!e.get_int64().get(i)) return i;
+        if (e.type() == element_type::UINT64) {
+          *problem = std::string(at) + " is an integer beyond the int64 range";
+        } else if (e.type() == element_type::DOUBLE) {
+          *problem = std::string(at) + " is a floating-point number, not an integer";
+        } else {
+          *problem = mismatch(at, e.type(), "an integer");
+        }
+        return std::nullopt;
+      });
+  if (!problem.empty()) reportWrongType(problem);
+  return value;
+}
+
+std::optional<double> Record::getDouble(std::string_view path) const {
+  std::string problem;
+  auto value =
+      typedValue(*parsed_, line_, path, &problem,
+                 [](element e, std::string_view at, std::string* problem) -> std::optional<double> {
+                   double d = 0;
+                   if (!e.get_double().get(d)) return d;  // integers convert too
+                   *problem = mismatch(at, e.type(), "a number");
+                   return std::nullopt;
+                 });
+  if (!problem.empty()) reportWrongType(problem);
+  return value;
+}
+
+std::optional<bool> Record::getBool(std::string_view path) const {
+  std::string problem;
+  auto value =
+      typedValue(*parsed_, line_, path, &problem,
+                 [](element e, std::string_view at, std::string* problem) -> std::optional<bool> {
+                   bool b = false;
+                   if (!e.get_bool().get(b)) return b;
+                   *problem = mismatch(at, e.type(), "a boolean");
+                   return std::nullopt;
+                 });
+  if (!problem.empty()) reportWrongType(problem);
+  return value;
+}
+
+std::optional<std::string_view> field(std::string_view line, std::string_view path,
+                                      OnBadRecord onBad) {
+  checkPath(path);  // a bad path is a bug: report it even when the line is malformed
+  auto record = Record::parse(line, onBad);
+  if (!record) return std::nullopt;
+  return record->field(path);
+}
+
+bool has(std::string_view line, std::string_view path, OnBadRecord onBad) {
+  checkPath(path);
+  auto record = Record::parse(line, onBad);
+  return record && record->has(path);
+}
+
+std::optional<std::string> getString(std::string_view line, std::string_view path,
+                                     OnBadRecord onBad) {
+  checkPath(path);
+  auto record = Record::parse(line, onBad);
+  if (!record) return std::nullopt;
+  return record->getString(path);
+}
+
+std::optional<std::int64_t> getInt64(std::string_view line, std::string_view path,
+                                     OnBadRecord onBad) {
+  checkPath(path);
+  auto record = Record::parse(line, onBad);
+  if (!record) return std::nullopt;
+  return record->getInt64(path);
+}
+
+std::optional<double> getDouble(std::string_view line, std::string_view path, OnBadRecord onBad) {
+  checkPath(path);
+  auto record = Record::parse(line, onBad);
+  if (!record) return std::nullopt;
+  return record->getDouble(path);
+}
+
+std::optional<bool> getBool(std::string_view line, std::string_view path, OnBadRecord onBad) {
+  checkPath(path);
+  auto record = Record::parse(line, onBad);
+  if (!record) return std::nullopt;
+  return record->getBool(path);
+}
+
+}  // namespace dstream::json
