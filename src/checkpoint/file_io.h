@@ -1,0 +1,86 @@
+// POSIX file helpers for the checkpoint layer: an owning file descriptor, whole writes and
+// reads that retry on EINTR and short counts, fsync of files and directories, and the
+// "file://" handling of directory names. Bytes only; no stream concepts.
+//
+// Every failure throws dstream::Error naming the path and the errno text, except where a
+// function says it returns a result. Thread-safety: free functions are thread-safe; a
+// FileDescriptor is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "dstream/error.h"
+
+namespace dstream::detail {
+
+// Receives one warning line (a damaged file skipped, torn bytes dropped). An empty
+// function means "write it to stderr".
+using WarningSink = std::function<void(const std::string&)>;
+
+// Delivers `message` to `sink`, or to stderr with a "dstream: warning: " prefix.
+void warn(const WarningSink& sink, const std::string& message);
+
+// Returns "<what> <path>: <strerror(err)>", the shape of every I/O error message here.
+std::string ioErrorMessage(std::string_view what, const std::filesystem::path& path, int err);
+
+// Owns one open file descriptor; closes it on destruction (ignoring close errors there:
+// call close() to see them).
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  FileDescriptor(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  FileDescriptor(FileDescriptor&& other) noexcept;
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
+  ~FileDescriptor();
+
+  int get() const { return fd_; }
+  bool isOpen() const { return fd_ >= 0; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Writes all of `bytes` at the current position. Throws Error(kInternal) on failure
+  // (ENOSPC, EIO ...). REQUIRES: isOpen().
+  void writeAll(std::string_view bytes);
+  // Writes all of `bytes` at `offset`. Throws Error(kInternal). REQUIRES: isOpen().
+  void writeAllAt(std::string_view bytes, std::uint64_t offset);
+  // Returns up to `n` bytes at `offset` (fewer only at end of file). Throws Error(kInternal).
+  std::string readAt(std::uint64_t offset, std::size_t n) const;
+  // Returns the file size. Throws Error(kInternal).
+  std::uint64_t size() const;
+  // fsync (data and metadata). Throws Error(kInternal).
+  void sync();
+  // Cuts the file to `length` bytes. Throws Error(kInternal).
+  void truncate(std::uint64_t length);
+  // Closes, throwing Error(kInternal) if close reports an error. Idempotent.
+  void close();
+
+ private:
+  int fd_ = -1;
+  std::filesystem::path path_;
+};
+
+// Opens `path` with open(2) `flags` and `mode`. Throws Error(kInternal) (kNotFound for
+// ENOENT) naming the path.
+FileDescriptor openFile(const std::filesystem::path& path, int flags, int mode = 0644);
+
+// fsyncs directory `dir`, so that a rename or a new file in it survives a crash.
+// Throws Error(kInternal); file systems that cannot sync directories (EINVAL) are tolerated.
+void syncDirectory(const std::filesystem::path& dir);
+
+// Returns the local directory named by `uri`: a plain path, or "file:///abs/path",
+// "file://localhost/abs/path" or "file:/abs/path" with the scheme stripped. `what` names
+// the caller in messages ("checkpoint directory"). Throws Error(kInvalidArgument) for an
+// empty name, another scheme ("hdfs://...") or a file:// URI with a remote host.
+std::filesystem::path localPathFromUri(std::string_view uri, std::string_view what);
+
+// Creates `dir` (and parents) if missing and checks that files can be created in it by
+// creating and removing a probe file. `what` names the caller in messages. Throws
+// Error(kInvalidArgument) when `dir` or a parent is not a directory, and
+// Error(kFailedPrecondition) when it cannot be created or written (permission denied,
+// read-only file system).
+void ensureWritableDirectory(const std::filesystem::path& dir, std::string_view what);
+
+}  // namespace dstream::detail
