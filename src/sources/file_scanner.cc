@@ -1,0 +1,177 @@
+#include "sources/file_scanner.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <system_error>
+#include <utility>
+
+#include "dstream/error.h"
+
+namespace dstream::detail {
+namespace {
+
+constexpr Duration kMinRememberDuration = Seconds(60);
+
+bool isHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+std::string percentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && isHexDigit(s[i + 1]) && isHexDigit(s[i + 2])) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The URI scheme of `s` ("hdfs" for "hdfs://nn/x"), or "" for a plain path. A scheme is
+// letters, digits, '+', '-', '.' starting with a letter, followed by ":/".
+std::string schemeOf(const std::string& s) {
+  std::size_t colon = s.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= s.size() || s[colon + 1] != '/') {
+    return "";
+  }
+  if (!std::isalpha(static_cast<unsigned char>(s[0]))) return "";
+  for (std::size_t i = 0; i < colon; ++i) {
+    char c = s[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return "";
+  }
+  std::string scheme = s.substr(0, colon);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme;
+}
+
+bool isIgnoredName(const std::string& name) {
+  static constexpr std::string_view kCopying = "._COPYING_";
+  return name.empty() || name[0] == '.' ||
+         (name.size() >= kCopying.size() &&
+          name.compare(name.size() - kCopying.size(), kCopying.size(), kCopying) == 0);
+}
+
+Time toTime(const timespec& ts) {
+  return Time(Duration(static_cast<Duration::rep>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000));
+}
+
+}  // namespace
+
+std::filesystem::path localDirectoryFromUri(const std::string& directory) {
+  std::string scheme = schemeOf(directory);
+  if (scheme.empty()) return directory;
+  if (scheme != "file") {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("textFileStream {}: the scheme '{}' is not supported; only local "
+                            "paths and file:// URIs are (copy the files to a local directory)",
+                            directory, scheme));
+  }
+  std::string rest = directory.substr(5);  // after "file:"
+  if (rest.rfind("//", 0) == 0) {
+    std::size_t slash = rest.find('/', 2);
+    std::string host = rest.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
+    if (!host.empty() && host != "localhost") {
+      throw Error(ErrorCode::kInvalidArgument,
+                  fmt::format("textFileStream {}: the file URI names host '{}'; only local files "
+                              "are supported (use file:///path)",
+                              directory, host));
+    }
+    rest = slash == std::string::npos ? "/" : rest.substr(slash);
+  }
+  return percentDecode(rest);
+}
+
+FileStreamScanner::FileStreamScanner(const std::string& directory, FileScannerOptions options)
+    : directory_(localDirectoryFromUri(directory)), options_(options) {
+  if (options_.batchDuration <= Duration::zero()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("textFileStream {}: the batch duration must be positive", directory));
+  }
+  Duration d = options_.batchDuration;
+  Duration remember = std::max({options_.rememberDuration, d, kMinRememberDuration});
+  rememberDuration_ = d * ((remember.count() + d.count() - 1) / d.count());
+}
+
+void FileStreamScanner::checkDirectory() const {
+  std::error_code ec;
+  auto status = std::filesystem::status(directory_, ec);
+  if (!std::filesystem::exists(status)) {
+    throw Error(ErrorCode::kNotFound,
+                fmt::format("textFileStream: directory {} does not exist; create it before start()",
+                            directory_.string()));
+  }
+  if (!std::filesystem::is_directory(status)) {
+    throw Error(ErrorCode::kNotFound,
+                fmt::format("textFileStream: {} is not a directory; pass the directory that new "
+                            "files are moved into",
+                            directory_.string()));
+  }
+}
+
+void FileStreamScanner::start(Time startTime) {
+  checkDirectory();
+  startTime_ = startTime;
+}
+
+Time FileStreamScanner::ignoreThreshold(Time batchTime) const {
+  if (!options_.newFilesOnly && batchTime <= startTime_ + options_.batchDuration) {
+    return Time::min();  // the first batch reads every file present at start
+  }
+  Time initial = options_.newFilesOnly ? startTime_ : Time::min();
+  return std::max(initial, batchTime - rememberDuration_);
+}
+
+std::vector<std::filesystem::path> FileStreamScanner::findNewFiles(Time batchTime) {
+  // Forget names selected by batches that left the window: an unchanged file of theirs is
+  // older than the threshold anyway, and one copied again under the name is new again.
+  Time forgetUpTo = batchTime - rememberDuration_;
+  std::erase_if(remembered_, [&](const FileScannerState::RememberedFile& f) {
+    if (f.batchTime > forgetUpTo) return false;
+    rememberedPaths_.erase(f.path);
+    return true;
+  });
+
+  Time threshold = ignoreThreshold(batchTime);
+  std::vector<std::pair<Time, std::filesystem::path>> found;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(directory_, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::path& path = it->path();
+    if (isIgnoredName(path.filename().string())) continue;
+    struct stat st;
+    // A file may vanish between the listing and the stat: it is simply not selected.
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    Time modTime = toTime(st.st_mtim);
+    if (modTime < threshold || modTime >= batchTime) continue;
+    if (rememberedPaths_.contains(path.string())) continue;
+    found.emplace_back(modTime, path);
+  }
+  if (ec) {
+    std::fprintf(stderr, "dstream: textFileStream %s: cannot list the directory: %s\n",
+                 directory_.c_str(), ec.message().c_str());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::filesystem::path> selected;
+  selected.reserve(found.size());
+  for (auto& [modTime, path] : found) {
+    remembered_.push_back({path.string(), modTime, batchTime});
+    rememberedPaths_.insert(path.string());
+    selected.push_back(std::move(path));
+  }
+  return selected;
+}
+
+FileScannerState FileStreamScanner::state() const { return {startTime_, remembered_}; }
+
+void FileStreamScanner::restore(const FileScannerState& state) {
+  startTime_ = state.startTime;
+  remembered_ = state.files;
+  rememberedPaths_.clear();
+  for (const auto& f : remembered_) rememberedPaths_.insert(f.path);
+}
+
+}  // namespace dstream::detail

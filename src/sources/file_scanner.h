@@ -1,0 +1,94 @@
+// FileStreamScanner decides which files of a directory a textFileStream batch reads, with the
+// rules of Spark's FileInputDStream. At batch time t it selects the regular files whose
+// modification time lies in [ignoreThreshold, t), where
+//
+//   ignoreThreshold = max(initial ignore time, t - rememberDuration)
+//
+//   mod time: ..old: ignored..| remembered window ................ | t (a file at t waits)
+//                       t - remember                                t
+//
+// and that were not already selected within the remember window: copying a file under the
+// same name again is not reprocessed while its name is remembered; copying it under a new name
+// is. Hidden files ('.'-prefixed), in-flight copies ("*._COPYING_") and subdirectories are
+// never selected. Files must appear atomically (moved or renamed in), as in Spark.
+//
+// The initial ignore time is the start time when newFilesOnly (files present at start are
+// skipped); otherwise every file present at start is read by the first batch.
+//
+// Times are taken as given (the engine's Clock); modification times are the files' own, in
+// milliseconds, so tests place a file in a batch window by setting its mtime.
+// Thread-safety: none; the engine's generator thread owns a scanner.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "dstream/time.h"
+
+namespace dstream::detail {
+
+struct FileScannerOptions {
+  Duration batchDuration = Seconds(1);
+
+  // How long a selected name is remembered, and how old a file may be. Raised to at least
+  // max(batchDuration, 60s) and rounded up to a multiple of batchDuration, like Spark's
+  // minRememberDuration.
+  Duration rememberDuration = Seconds(60);
+
+  // True: files already present at start() are ignored. False: the first batch reads them.
+  bool newFilesOnly = true;
+};
+
+// The scanner's memory, for checkpoints. Plain data; the checkpoint code serialises it.
+struct FileScannerState {
+  struct RememberedFile {
+    std::string path;  // as returned by findNewFiles
+    Time modTime;      // its modification time when selected
+    Time batchTime;    // the batch that selected it
+  };
+  Time startTime{};
+  std::vector<RememberedFile> files;  // in selection order
+};
+
+class FileStreamScanner {
+ public:
+  // `directory` is a local path or a file:// URI (file:///tmp/in, file:/tmp/in,
+  // file://localhost/tmp/in). Throws Error(kInvalidArgument) for any other scheme (hdfs://,
+  // s3a://, ...) or a file URI naming another host, and for a non-positive batch duration.
+  FileStreamScanner(const std::string& directory, FileScannerOptions options);
+
+  const std::filesystem::path& directory() const { return directory_; }
+  Duration rememberDuration() const { return rememberDuration_; }
+
+  // Throws Error(kNotFound) naming the directory when it is missing or not a directory.
+  void checkDirectory() const;
+
+  // Checks the directory (as checkDirectory) and records the start time.
+  void start(Time startTime);
+
+  // Returns the newly selected files for batch t, sorted by modification time then name, and
+  // remembers them. A directory that cannot be listed any more yields no files (logged).
+  // REQUIRES: start() or restore() was called; batch times passed in increase.
+  std::vector<std::filesystem::path> findNewFiles(Time batchTime);
+
+  FileScannerState state() const;
+  // Replaces the memory with `state` (recovery from a checkpoint); no start() needed after.
+  void restore(const FileScannerState& state);
+
+ private:
+  Time ignoreThreshold(Time batchTime) const;
+
+  std::filesystem::path directory_;
+  FileScannerOptions options_;
+  Duration rememberDuration_;
+  Time startTime_{};
+  std::vector<FileScannerState::RememberedFile> remembered_;  // in selection order
+  std::unordered_set<std::string> rememberedPaths_;           // the paths of remembered_
+};
+
+// Parses a textFileStream directory argument; see the FileStreamScanner constructor.
+std::filesystem::path localDirectoryFromUri(const std::string& directory);
+
+}  // namespace dstream::detail

@@ -1,0 +1,233 @@
+#include "sources/socket_receiver.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "dstream/error.h"
+#include "sources/tcp_connect.h"
+
+namespace dstream::detail {
+namespace {
+
+constexpr std::size_t kRecvBytes = 64 * 1024;
+// Real-time poll slice: bounds how long stop() and an idle seal take.
+constexpr int kPollMillis = 20;
+// Bytes per line assumed before any line has been seen, to size rate-limited reads; small,
+// so that a first read cannot overshoot the budget by much.
+constexpr double kInitialBytesPerLine = 16;
+
+std::string formatAddress(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+void logToStderr(std::string_view line) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+// The first multiple of d strictly greater than `arrival`.
+Time batchOf(Time arrival, Duration d) { return floorTo(arrival, d) + d; }
+
+}  // namespace
+
+template <class F>
+void SocketLineReceiver::updateStats(F change) {
+  {
+    std::lock_guard lock(mu_);
+    change(stats_);
+  }
+  changed_.notify_all();
+}
+
+SocketLineReceiver::SocketLineReceiver(SocketReceiverOptions options, Clock& clock,
+                                       ReceivedBlockQueue& queue)
+    : options_(std::move(options)),
+      address_(formatAddress(options_.host, options_.port)),
+      clock_(clock),
+      queue_(queue),
+      splitter_("socket " + address_, options_.maxLineBytes) {
+  auto invalid = [&](const std::string& what) {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("socketTextStream {}: {}", address_, what));
+  };
+  if (options_.host.empty()) invalid("the host is empty; use e.g. \"localhost\"");
+  if (options_.port < 1 || options_.port > 65535) {
+    invalid(fmt::format("port {} is outside 1..65535", options_.port));
+  }
+  if (options_.batchDuration <= Duration::zero()) invalid("the batch duration must be positive");
+  if (options_.blockInterval <= Duration::zero()) invalid("the block interval must be positive");
+  if (options_.retryInterval <= Duration::zero()) invalid("the retry interval must be positive");
+  if (options_.maxRatePerSecond < 0) invalid("maxRatePerSecond must be >= 0 (0: unlimited)");
+}
+
+SocketLineReceiver::~SocketLineReceiver() { stop(); }
+
+void SocketLineReceiver::start() {
+  std::lock_guard lock(lifecycleMu_);
+  if (started_) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                fmt::format("socketTextStream {}: the receiver was already started", address_));
+  }
+  started_ = true;
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void SocketLineReceiver::stop() {
+  std::lock_guard lock(lifecycleMu_);
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+}
+
+void SocketLineReceiver::run(std::stop_token stop) {
+  try {
+    while (!stop.stop_requested()) {
+      ConnectResult c = connectTcp(options_.host, options_.port, stop);
+      if (stop.stop_requested()) break;
+      if (!c.fd.valid()) {
+        retryLater(c.error, stop);
+        continue;
+      }
+      lastSeal_ = clock_.now();
+      updateStats([](SocketReceiverStats& s) {
+        s.connected = true;
+        ++s.connections;
+      });
+      std::string reason = readConnection(c.fd.get(), stop);
+      c.fd.reset();
+      splitter_.flush();
+      seal(clock_.now());
+      updateStats([](SocketReceiverStats& s) { s.connected = false; });
+      if (!stop.stop_requested()) retryLater(reason, stop);
+    }
+    splitter_.flush();
+    seal(clock_.now());
+  } catch (...) {
+    std::string what = "unknown error";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    (options_.log ? options_.log : logToStderr)(
+        fmt::format("dstream: socketTextStream {}: receiver stopped: {}", address_, what));
+    std::lock_guard lock(mu_);
+    failure_ = std::current_exception();
+    stats_.connected = false;
+  }
+  changed_.notify_all();
+}
+
+std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
+  std::vector<char> buffer(kRecvBytes);
+  tokens_ = std::max(1.0, static_cast<double>(options_.maxRatePerSecond) / 10);
+  lastRefill_ = clock_.now();
+  while (!stop.stop_requested()) {
+    std::size_t want = kRecvBytes;
+    if (options_.maxRatePerSecond > 0) {
+      if (!awaitRateBudget(stop)) return "";
+      // Read about as many lines as the budget allows, so that the kernel, not our buffer,
+      // holds the rest of what the sender has written.
+      double lines = static_cast<double>(splitter_.linesProduced());
+      double perLine = lines > 0 ? static_cast<double>(bytesRead_) / lines : kInitialBytesPerLine;
+      want = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(tokens_ * perLine)), 1,
+                                     kRecvBytes);
+    }
+    pollfd p{fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, kPollMillis);
+    if (ready < 0 && errno != EINTR) return describeErrno(errno);
+    Time now = clock_.now();
+    if (ready <= 0) {
+      seal(now);  // idle: make what was read visible now
+      continue;
+    }
+    ssize_t n = ::recv(fd, buffer.data(), want, 0);
+    if (n == 0) return "connection closed by the server";
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      return describeErrno(errno);
+    }
+    bytesRead_ += n;
+    Time batch = batchOf(now, options_.batchDuration);
+    if (batch != currentBatch_) {
+      seal(now);
+      currentBatch_ = batch;
+    }
+    std::int64_t before = splitter_.linesProduced();
+    splitter_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    tokens_ -= static_cast<double>(splitter_.linesProduced() - before);
+    updateStats([&](SocketReceiverStats& s) {
+      s.bytesReceived += n;
+      s.linesDropped = splitter_.linesDropped();
+    });
+    if (now - lastSeal_ >= options_.blockInterval) seal(now);
+  }
+  return "";
+}
+
+bool SocketLineReceiver::awaitRateBudget(std::stop_token stop) {
+  const double rate = static_cast<double>(options_.maxRatePerSecond);
+  const double burst = std::max(1.0, rate / 10);
+  for (;;) {
+    Time now = clock_.now();
+    double elapsed = std::chrono::duration<double>(now - lastRefill_).count();
+    tokens_ = std::min(burst, tokens_ + rate * elapsed);
+    lastRefill_ = now;
+    if (tokens_ >= 1) return true;
+    // Out of budget: publish what we have, then sleep on the Clock until one record is due.
+    seal(now);
+    auto wait = Duration(static_cast<Duration::rep>(std::ceil((1 - tokens_) / rate * 1000)));
+    if (!clock_.waitUntil(now + std::max(wait, Duration(1)), stop) && stop.stop_requested()) {
+      return false;
+    }
+  }
+}
+
+void SocketLineReceiver::seal(Time now) {
+  lastSeal_ = now;
+  LineBlockPtr block = splitter_.sealBlock();
+  if (!block) return;
+  auto lines = static_cast<std::int64_t>(block->lines.size());
+  queue_.add(currentBatch_, std::move(block));
+  updateStats([&](SocketReceiverStats& s) { s.linesReceived += lines; });
+}
+
+void SocketLineReceiver::retryLater(const std::string& reason, std::stop_token stop) {
+  Time deadline = clock_.now() + options_.retryInterval;
+  (options_.log ? options_.log : logToStderr)(
+      fmt::format("dstream: socketTextStream {}: {}; retrying in {}", address_, reason,
+                  formatDuration(options_.retryInterval)));
+  updateStats([](SocketReceiverStats& s) { ++s.retries; });
+  clock_.waitUntil(deadline, stop);
+}
+
+SocketReceiverStats SocketLineReceiver::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::exception_ptr SocketLineReceiver::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+bool SocketLineReceiver::waitFor(const std::function<bool(const SocketReceiverStats&)>& done,
+                                 Duration timeout) const {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, timeout, [&] { return done(stats_); });
+}
+
+bool SocketLineReceiver::waitUntilConnected(Duration timeout) const {
+  return waitFor([](const SocketReceiverStats& s) { return s.connected; }, timeout);
+}
+
+}  // namespace dstream::detail

@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "dstream/error.h"
+#include "sources/receiver_fixture.h"
+#include "sources/socket_receiver.h"
+#include "sources/test_util.h"
+
+namespace dstream::detail {
+namespace {
+
+using testing::elapsedSince;
+using testing::Fixture;
+using testing::kBatch;
+using testing::kT0;
+using testing::kTimeout;
+using testing::linesOf;
+using testing::LogSink;
+using testing::LoopbackListener;
+using testing::sendAll;
+using Lines = std::vector<std::string>;
+
+TEST(SocketLineReceiverTest, MaxRateStopsReadingWhileTheClockStands) {
+  LoopbackListener server;
+  Fixture f(server.port(), /*maxRate=*/100);  // burst: 10 records
+  f.receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  std::string data;
+  for (int i = 0; i < 1000; ++i)
+    data.append("line").append(std::to_string(1000 + i)).append("\n");  // 9 bytes
+  sendAll(conn.get(), data);
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.linesReceived >= 1; }, kTimeout));
+  // The clock stands still, so the budget never refills: reading stops near the burst.
+  auto first = f.receiver.stats();
+  EXPECT_LE(first.linesReceived, 40);
+  EXPECT_LE(first.bytesReceived, 40 * 9);
+  // However far the clock jumps, one refill is at most a burst.
+  f.clock.advance(Seconds(10));
+  ASSERT_TRUE(
+      f.receiver.waitFor([&](auto& s) { return s.linesReceived > first.linesReceived; }, kTimeout));
+  EXPECT_LE(f.receiver.stats().linesReceived, first.linesReceived + 40);
+  auto start = std::chrono::steady_clock::now();
+  f.receiver.stop();  // while waiting for budget
+  EXPECT_LT(elapsedSince(start), Seconds(2));
+}
+
+TEST(SocketLineReceiverTest, MaxRatePacesOnTheSystemClock) {
+  LoopbackListener server;
+  SystemClock clock;
+  ReceivedBlockQueue queue;
+  SocketLineReceiver receiver(
+      {.host = "127.0.0.1", .port = server.port(), .maxRatePerSecond = 2000}, clock, queue);
+  receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  std::string data;
+  for (int i = 0; i < 2000; ++i) data.append("r").append(std::to_string(10000 + i)).append("\n");
+  auto start = std::chrono::steady_clock::now();
+  sendAll(conn.get(), data);
+  ASSERT_TRUE(queue.waitForReceivedRecords(2000, Seconds(20)));
+  // 2000 records at 2000/s after a 200-record burst: about 0.9s. Loose bounds.
+  EXPECT_GE(elapsedSince(start), Milliseconds(600));
+  EXPECT_LT(elapsedSince(start), Seconds(15));
+}
+
+TEST(SocketLineReceiverTest, StopIsPromptWhileConnectedAndIdle) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  ASSERT_TRUE(f.receiver.waitUntilConnected(kTimeout));
+  sendAll(conn.get(), "pending line without newline");
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.bytesReceived == 28; }, kTimeout));
+  auto start = std::chrono::steady_clock::now();
+  f.receiver.stop();
+  EXPECT_LT(elapsedSince(start), Seconds(2));
+  f.receiver.stop();  // idempotent
+  // What was read is kept: the partial line is flushed at stop.
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"pending line without newline"}));
+}
+
+TEST(SocketLineReceiverTest, StopIsPromptWhileWaitingToRetry) {
+  LoopbackListener server(/*listening=*/false);
+  Fixture f(server.port());
+  f.receiver.start();
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
+  auto start = std::chrono::steady_clock::now();
+  f.receiver.stop();
+  EXPECT_LT(elapsedSince(start), Seconds(2));
+  EXPECT_EQ(f.receiver.stats().connections, 0);
+}
+
+TEST(SocketLineReceiverTest, ThrowingHookEndsTheReceiverWithAFailure) {
+  LoopbackListener server;
+  ManualClock clock(kT0);
+  ReceivedBlockQueue queue([](Time, const LineBlock&) { throw std::runtime_error("wal broken"); });
+  LogSink log;
+  SocketLineReceiver receiver({.host = "127.0.0.1", .port = server.port(), .log = log.fn()}, clock,
+                              queue);
+  receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  sendAll(conn.get(), "x\n");
+  ASSERT_TRUE(
+      receiver.waitFor([](auto& s) { return !s.connected && s.connections == 1; }, kTimeout));
+  receiver.stop();
+  EXPECT_NE(receiver.failure(), nullptr);
+  ASSERT_FALSE(log.snapshot().empty());
+  EXPECT_NE(log.snapshot().back().find("receiver stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dstream::detail

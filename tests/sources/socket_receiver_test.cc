@@ -1,0 +1,175 @@
+#include "sources/socket_receiver.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "dstream/error.h"
+#include "sources/receiver_fixture.h"
+#include "sources/test_util.h"
+
+namespace dstream::detail {
+namespace {
+
+using testing::elapsedSince;
+using testing::Fixture;
+using testing::kBatch;
+using testing::kT0;
+using testing::kTimeout;
+using testing::linesOf;
+using testing::LogSink;
+using testing::LoopbackListener;
+using testing::sendAll;
+using Lines = std::vector<std::string>;
+
+TEST(SocketLineReceiverTest, InvalidOptionsAreRejected) {
+  ManualClock clock;
+  ReceivedBlockQueue queue;
+  auto make = [&](SocketReceiverOptions o) { SocketLineReceiver r(std::move(o), clock, queue); };
+  EXPECT_THROW(make({.host = "", .port = 9999}), Error);
+  EXPECT_THROW(make({.host = "localhost", .port = 0}), Error);
+  EXPECT_THROW(make({.host = "localhost", .port = 65536}), Error);
+  EXPECT_THROW(make({.host = "localhost", .port = 9999, .batchDuration = Duration::zero()}), Error);
+  EXPECT_THROW(make({.host = "localhost", .port = 9999, .blockInterval = Milliseconds(-1)}), Error);
+  EXPECT_THROW(make({.host = "localhost", .port = 9999, .retryInterval = Duration::zero()}), Error);
+  EXPECT_THROW(make({.host = "localhost", .port = 9999, .maxRatePerSecond = -5}), Error);
+  SocketLineReceiver ipv6({.host = "::1", .port = 9999}, clock, queue);
+  EXPECT_EQ(ipv6.address(), "[::1]:9999");
+}
+
+TEST(SocketLineReceiverTest, LinesAreAssignedToTheBatchOfTheirArrival) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  EXPECT_THROW(f.receiver.start(), Error);
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  ASSERT_TRUE(f.receiver.waitUntilConnected(kTimeout));
+
+  // Arrival t0+0.5s: batch t0+1s.
+  sendAll(conn.get(), "a\nb\n");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(2, kTimeout));
+  // Arrival t0+1.5s: batch t0+2s; "par" waits for its end.
+  f.clock.advance(Seconds(1));
+  sendAll(conn.get(), "c\npar");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(3, kTimeout));
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.bytesReceived == 9; }, kTimeout));
+  // Exactly t0+3s is in batch t0+4s: records arriving in [t - d, t) form batch t.
+  f.clock.setTime(kT0 + Seconds(3));
+  sendAll(conn.get(), "tial\nd\n");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(5, kTimeout));
+
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"a", "b"}));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(2))), (Lines{"c"}));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(3))), Lines{});
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(4))), (Lines{"partial", "d"}));
+  // The stats follow the queue: wait for them rather than race.
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.linesReceived == 5; }, kTimeout));
+  auto stats = f.receiver.stats();
+  EXPECT_EQ(stats.linesReceived, 5);
+  EXPECT_EQ(stats.bytesReceived, 16);
+  EXPECT_EQ(stats.connections, 1);
+  EXPECT_TRUE(stats.connected);
+  f.receiver.stop();
+  EXPECT_FALSE(f.receiver.connected());
+  EXPECT_TRUE(f.log.snapshot().empty());
+}
+
+TEST(SocketLineReceiverTest, ABatchGetsSeveralBlocks) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  for (int i = 0; i < 3; ++i) {  // 3 chunks within one batch, each its own block
+    sendAll(conn.get(), std::string("x").append(std::to_string(i)).append("\n"));
+    ASSERT_TRUE(f.queue.waitForReceivedRecords(i + 1, kTimeout));
+    f.clock.advance(Milliseconds(100));
+  }
+  auto blocks = f.queue.takeUpTo(kT0 + Seconds(1));
+  EXPECT_EQ(linesOf(blocks), (Lines{"x0", "x1", "x2"}));
+  EXPECT_EQ(blocks.size(), 3u);
+}
+
+TEST(SocketLineReceiverTest, RefusedConnectionIsLoggedAndRetriedOnTheClock) {
+  LoopbackListener server(/*listening=*/false);  // holds the port; connects are refused
+  Fixture f(server.port());
+  f.receiver.start();
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
+  auto logged = f.log.snapshot();
+  ASSERT_EQ(logged.size(), 1u);  // one line per attempt
+  EXPECT_EQ(logged[0], "dstream: socketTextStream 127.0.0.1:" + std::to_string(server.port()) +
+                           ": connection refused; retrying in 2s");
+  EXPECT_FALSE(f.receiver.connected());
+
+  // Not yet time: a second refused attempt needs the clock to move.
+  f.clock.advance(Seconds(2));
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 2; }, kTimeout));
+  EXPECT_EQ(f.log.snapshot().size(), 2u);
+
+  server.listen();
+  f.clock.advance(Seconds(2));
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  ASSERT_TRUE(f.receiver.waitUntilConnected(kTimeout));
+  sendAll(conn.get(), "hello\n");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(1, kTimeout));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(5))), (Lines{"hello"}));
+  EXPECT_EQ(f.receiver.stats().connections, 1);
+}
+
+TEST(SocketLineReceiverTest, StreamContinuesOnANewConnectionAfterTheServerCloses) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  {
+    auto first = server.accept();
+    ASSERT_TRUE(first.valid());
+    sendAll(first.get(), "one\ntw");  // the cut line is kept as a line
+  }
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
+  ASSERT_EQ(f.log.snapshot().size(), 1u);
+  EXPECT_NE(f.log.snapshot()[0].find("connection closed by the server; retrying in 2s"),
+            std::string::npos);
+  EXPECT_EQ(f.queue.receivedRecords(), 2);
+  f.clock.advance(Seconds(2));
+  auto second = server.accept();
+  ASSERT_TRUE(second.valid());
+  sendAll(second.get(), "three\n");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(3, kTimeout));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"one", "tw"}));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(3))), (Lines{"three"}));
+  EXPECT_EQ(f.receiver.stats().connections, 2);
+}
+
+TEST(SocketLineReceiverTest, HttpResponseHeaderLinesAreOrdinaryRecords) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  sendAll(conn.get(),
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "{\"venue\":\"a\"}\n{\"venue\":\"b\"}\n");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(6, kTimeout));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))),
+            (Lines{"HTTP/1.1 200 OK", "Content-Type: application/json",
+                   "Transfer-Encoding: chunked", "", "{\"venue\":\"a\"}", "{\"venue\":\"b\"}"}));
+}
+
+TEST(SocketLineReceiverTest, OverLongLineIsDroppedAndCounted) {
+  LoopbackListener server;
+  Fixture f(server.port(), /*maxRate=*/0, /*maxLineBytes=*/100);
+  f.receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  sendAll(conn.get(), "short\n" + std::string(300'000, 'x') + "\nafter\n");
+  ASSERT_TRUE(f.queue.waitForReceivedRecords(2, kTimeout));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"short", "after"}));
+  EXPECT_EQ(f.receiver.stats().linesDropped, 1);
+}
+
+}  // namespace
+}  // namespace dstream::detail
