@@ -7,6 +7,7 @@ namespace dstream {
 namespace {
 
 std::atomic<std::int64_t> gTotal{0};
+std::atomic<std::int64_t> gOutsideBatches{0};
 thread_local std::atomic<std::int64_t>* tBatchCounter = nullptr;
 constexpr std::int64_t kLoggedPerBatch = 5;
 
@@ -14,9 +15,11 @@ constexpr std::int64_t kLoggedPerBatch = 5;
 
 void reportBadRecord(std::string_view what, std::string_view detail) {
   gTotal.fetch_add(1, std::memory_order_relaxed);
-  std::int64_t seen = 0;
-  if (tBatchCounter) seen = tBatchCounter->fetch_add(1, std::memory_order_relaxed);
-  if (seen < kLoggedPerBatch) {
+  // Log the first few of each batch (or, outside batches, of the process), then every
+  // thousandth, so that a stream of bad input cannot flood the log.
+  std::int64_t seen = tBatchCounter ? tBatchCounter->fetch_add(1, std::memory_order_relaxed)
+                                    : gOutsideBatches.fetch_add(1, std::memory_order_relaxed);
+  if (seen < kLoggedPerBatch || seen % 1000 == 0) {
     // Keep the log line bounded whatever the record was.
     std::string shown(detail.substr(0, 200));
     std::fprintf(stderr, "dstream: bad record (%.*s): %s%s\n", static_cast<int>(what.size()),
