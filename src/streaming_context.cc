@@ -51,3 +51,20 @@ void StreamingContext::addStreamingListener(std::shared_ptr<StreamingListener> l
 }
 
 }  // namespace dstream
+
+#include "sources/input_nodes.h"
+
+namespace dstream {
+
+DStream<std::string_view> StreamingContext::textFileStream(const std::string& directory, FileStreamOptions options) {
+  core_->checkCanDefine("textFileStream");
+  return DStream<std::string_view>(core_, core_->addNode<detail::FileInputNode>(directory, options));
+}
+
+DStream<std::string_view> StreamingContext::socketTextStream(const std::string& host, int port,
+                                                             SocketStreamOptions options) {
+  core_->checkCanDefine("socketTextStream");
+  return DStream<std::string_view>(core_, core_->addNode<detail::SocketInputNode>(host, port, options));
+}
+
+}  // namespace dstream

@@ -35,7 +35,7 @@ struct SocketStreamOptions {
   Duration retryInterval = Seconds(2);       // wait between connection attempts
   Duration blockInterval = Milliseconds(200);  // a batch is split into blocks (partitions) this long
   std::size_t maxLineBytes = 1 << 20;        // longer lines are counted as bad and dropped
-  double maxRatePerSecond = 0;               // receiver.maxRate: records/s; 0 = unlimited
+  std::int64_t maxRatePerSecond = 0;         // receiver.maxRate: records/s; 0 = unlimited
 };
 
 // Settings of a textFileStream, with Spark's defaults.
