@@ -1,0 +1,104 @@
+// Runs the dstream-gen and dstream-replay executables as a user would.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "datagen/datagen.h"
+#include "tools/tools_test_util.h"
+
+namespace dstream::tools {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::readFile;
+using testing::run;
+using testing::TempDir;
+
+TEST(DstreamGenTest, WritesRecordsToStdoutAndSplitsFilesAtomically) {
+  std::string out, err;
+  ASSERT_EQ(run({DSTREAM_GEN_PATH, "wrecords", "--count", "3", "--first", "2"}, &out, &err), 0)
+      << err;
+  std::string expected;
+  datagen::appendWRecords(expected, 2, 3);
+  EXPECT_EQ(out, expected);
+
+  TempDir dir;
+  std::string base = (dir.path() / "rsvps").string();
+  ASSERT_EQ(run({DSTREAM_GEN_PATH, "meetup", "--count", "10", "--seed", "4", "--output", base,
+                 "--files", "3"},
+                &out, &err),
+            0)
+      << err;
+  std::string whole;
+  datagen::appendMeetupRecords(whole, 4, 0, 10);
+  EXPECT_EQ(readFile(base + ".0") + readFile(base + ".1") + readFile(base + ".2"), whole);
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    ++entries;
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos);  // no leftovers
+  }
+  EXPECT_EQ(entries, 3);
+
+  std::string campaigns = (dir.path() / "campaigns.csv").string();
+  ASSERT_EQ(run({DSTREAM_GEN_PATH, "ysb", "--count", "5", "--campaigns-out", campaigns}, &out, &err),
+            0);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 5);
+  std::string table = readFile(campaigns);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 1000);
+}
+
+TEST(DstreamGenTest, BadOptionsFailWithAMessage) {
+  std::string out, err;
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "wrecords"}, &out, &err), 0);
+  EXPECT_NE(err.find("--count"), std::string::npos) << err;
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "wrecords", "--count", "x"}, &out, &err), 0);
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "nosuchkind", "--count", "1"}, &out, &err), 0);
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "wrecords", "--count", "1", "--vocab", "0"}, &out, &err), 0);
+  EXPECT_NE(err.find("vocabulary size 0"), std::string::npos) << err;
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "meetup", "--count", "1", "--files", "2"}, &out, &err), 0);
+  EXPECT_NE(err.find("--output"), std::string::npos) << err;
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "meetup", "--count", "1", "--output", "/nonexistent/dir/f"},
+                &out, &err),
+            0);
+  EXPECT_NE(err.find("/nonexistent/dir/f"), std::string::npos) << err;
+}
+
+TEST(DstreamReplayTest, ServesAFileOnTheReportedPortAndExitsWhenDone) {
+  TempDir dir;
+  testing::writeFile(dir.path() / "in.txt", testing::numberedLines(100));
+  auto portFile = dir.path() / "port";
+  testing::Child replay({DSTREAM_REPLAY_PATH, "--port", "0", "--port-file", portFile.string(),
+                         "--exit-when-done", (dir.path() / "in.txt").string()},
+                        dir.path() / "out", dir.path() / "err");
+  // The port file appears (renamed into place) once the server listens.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!std::filesystem::exists(portFile) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);  // polling another process's file: no event to wait on
+  }
+  ASSERT_TRUE(std::filesystem::exists(portFile)) << readFile(dir.path() / "err");
+  int port = std::stoi(readFile(portFile));
+  testing::LineClient client(static_cast<uint16_t>(port));
+  EXPECT_EQ(client.readToEof(), testing::numberedLines(100));
+  EXPECT_EQ(replay.wait(), 0);
+  std::string err = readFile(dir.path() / "err");
+  EXPECT_NE(err.find("dstream-replay: listening on 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("connected"), std::string::npos) << err;
+}
+
+TEST(DstreamReplayTest, BadOptionsAndMissingFilesFailWithAMessage) {
+  std::string out, err;
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--rate", "-5", "x"}, &out, &err), 0);
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "0"}, &out, &err), 0);  // no input
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "0", "--burst", "3", "x"}, &out, &err), 0);
+  EXPECT_EQ(run({DSTREAM_REPLAY_PATH, "--port", "0", "/nonexistent/rsvps.json"}, &out, &err), 1);
+  EXPECT_NE(err.find("/nonexistent/rsvps.json"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace dstream::tools

@@ -1,0 +1,153 @@
+// dstream-gen: writes deterministic W-records, Meetup RSVPs or YSB events to stdout or files.
+// Files are written under a temporary dot-name and renamed into place, so a directory watched
+// by a file stream never sees half a file.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "datagen/datagen.h"
+#include "dstream/error.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace dg = dstream::datagen;
+
+// Appends records [first, first + n) to the buffer.
+using Generator = std::function<void(std::string&, uint64_t, uint64_t)>;
+
+void writeAll(int fd, const std::string& data, const std::string& what) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      throw dstream::Error(dstream::ErrorCode::kInternal,
+                           "cannot write " + what + ": " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// Streams records [first, first + n) to fd in chunks of `chunk` records.
+void emit(int fd, const Generator& gen, uint64_t first, uint64_t n, uint64_t chunk,
+          const std::string& what) {
+  std::string buf;
+  for (uint64_t at = first; at < first + n; at += chunk) {
+    buf.clear();
+    gen(buf, at, std::min(chunk, first + n - at));
+    writeAll(fd, buf, what);
+  }
+}
+
+// Calls write(fd) on a temporary file beside `path`, then renames it to `path`.
+void writeFileAtomically(const fs::path& path, const std::function<void(int)>& write) {
+  fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  fs::path tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw dstream::Error(dstream::ErrorCode::kNotFound,
+                         "cannot create output file '" + path.string() + "': " +
+                             std::strerror(errno) + "; check that the directory exists");
+  }
+  try {
+    write(fd);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dstream-gen: deterministic test and benchmark data (same arguments, same bytes)"};
+  app.require_subcommand(1);
+  std::string output;
+  uint64_t files = 1;
+  app.add_option("--output,-o", output, "Write to FILE (temp name, then rename) instead of stdout");
+  app.add_option("--files", files, "Split the records over K files named <output>.0 .. <output>.K-1")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
+
+  uint64_t count = 0, first = 0, vocab = dg::kWDefaultVocab, seed = 1;
+  uint64_t eventsPerSecond = dg::kYsbDefaultEventsPerSecond;
+  int64_t startMs = dg::kMeetupDefaultStartMtimeMs;
+  std::string campaignsOut;
+  auto common = [&](CLI::App* sub) {
+    sub->fallthrough();  // --output and --files may also follow the subcommand
+    sub->add_option("--count,-n", count, "Number of records")->required();
+    sub->add_option("--first", first, "Index of the first record (default 0)");
+  };
+  CLI::App* wrec = app.add_subcommand("wrecords", "100-byte records of 10 nine-letter words");
+  common(wrec);
+  wrec->add_option("--vocab", vocab, "Vocabulary size V (default 10000)");
+  CLI::App* meetup = app.add_subcommand("meetup", "Meetup RSVP JSON lines like the lab's data");
+  common(meetup);
+  meetup->add_option("--seed", seed, "PRNG seed (default 1)");
+  meetup->add_option("--start-mtime", startMs, "mtime of record 0 in ms since the epoch");
+  CLI::App* ysb = app.add_subcommand("ysb", "Yahoo streaming benchmark ad events (JSON lines)");
+  common(ysb);
+  ysb->add_option("--seed", seed, "PRNG seed (default 1)");
+  ysb->add_option("--start-time", startMs, "event_time of event 0 in ms since the epoch");
+  ysb->add_option("--events-per-second", eventsPerSecond, "Event-time rate (default 10000)")
+      ->check(CLI::PositiveNumber);
+  ysb->add_option("--campaigns-out", campaignsOut, "Write the ad_id,campaign_id table to FILE");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (files > 1 && output.empty()) {
+      throw dstream::Error(dstream::ErrorCode::kInvalidArgument,
+                           "--files " + std::to_string(files) + " needs --output FILE to name them");
+    }
+    Generator gen;
+    uint64_t chunk = 10000;
+    if (wrec->parsed()) {
+      auto records = std::make_shared<dg::WRecords>(vocab);
+      gen = [records](std::string& b, uint64_t f, uint64_t n) { records->append(b, f, n); };
+      chunk = 65536;
+    } else if (meetup->parsed()) {
+      gen = [=](std::string& b, uint64_t f, uint64_t n) {
+        dg::appendMeetupRecords(b, seed, f, n, startMs);
+      };
+    } else {
+      if (!ysb->count("--start-time")) startMs = dg::kYsbDefaultStartTimeMs;
+      gen = [=](std::string& b, uint64_t f, uint64_t n) {
+        dg::appendYsbEvents(b, seed, f, n, startMs, eventsPerSecond);
+      };
+      if (!campaignsOut.empty()) {
+        writeFileAtomically(campaignsOut, [&](int fd) {
+          std::string table;
+          for (const dg::YsbAd& ad : dg::ysbAds(seed)) table += ad.adId + ',' + ad.campaignId + '\n';
+          writeAll(fd, table, campaignsOut);
+        });
+      }
+    }
+    if (output.empty()) {
+      emit(STDOUT_FILENO, gen, first, count, chunk, "stdout");
+    } else if (files == 1) {
+      writeFileAtomically(output, [&](int fd) { emit(fd, gen, first, count, chunk, output); });
+    } else {
+      for (uint64_t k = 0; k < files; ++k) {
+        uint64_t begin = first + count * k / files, end = first + count * (k + 1) / files;
+        std::string name = output + "." + std::to_string(k);
+        writeFileAtomically(name, [&](int fd) { emit(fd, gen, begin, end - begin, chunk, name); });
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dstream-gen: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,63 @@
+// LineInput is LineServer's cursor through its input: files in order ("-" = stdin), or an
+// in-memory string, optionally looping. It hands out whole lines only (a missing final '\n' is
+// added) and never blocks on stdin: take() reports kWouldBlock and waitFd() names the fd to
+// poll. Internal to dstream-replay; not thread-safe (one server thread owns it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dstream::tools {
+
+class LineInput {
+ public:
+  enum class Status { kOk, kWouldBlock, kEnd };
+
+  // Throws Error(kNotFound) naming the first input file that does not exist or is not a
+  // regular file/pipe, Error(kInvalidArgument) if "-" is given more than once.
+  LineInput(std::vector<std::filesystem::path> files, std::optional<std::string> text, bool loop);
+  ~LineInput();
+  LineInput(const LineInput&) = delete;
+  LineInput& operator=(const LineInput&) = delete;
+
+  // Appends up to maxLines whole lines to out, stopping before out would exceed maxBytes
+  // (but always taking at least one line if one is available), and adds their number to
+  // *lines. Returns kOk if any line was taken, kWouldBlock if stdin has no complete line yet,
+  // kEnd at the end of the input (never with loop, unless the whole input is empty).
+  // Throws Error(kNotFound/kInternal) if a file cannot be opened or read.
+  Status take(std::string& out, uint64_t maxLines, std::size_t maxBytes, uint64_t* lines);
+
+  // Returns the fd to poll for POLLIN after take() returned kWouldBlock (stdin).
+  int waitFd() const { return 0; }
+
+ private:
+  enum class Fill { kData, kWouldBlock, kSourceEnd };
+  Fill refill();
+  bool openNextSource();  // false when the input is exhausted for good
+  void closeSource();
+
+  std::vector<std::filesystem::path> files_;
+  std::optional<std::string> text_;
+  bool loop_;
+
+  std::size_t next_ = 0;      // index of the next source to open
+  int fd_ = -1;               // current file or stdin; -1 for a memory source
+  bool isStdin_ = false;
+  std::string_view memory_;   // current memory source (text_ or the cached stdin)
+  std::size_t memoryPos_ = 0;
+  bool open_ = false;
+  bool passHadData_ = false;  // guards --loop over an empty input
+
+  std::string stdinCache_;    // stdin's bytes from the first pass, replayed when looping
+  bool stdinCached_ = false;
+
+  std::vector<char> buf_;     // unconsumed bytes are buf_[pos_, end_)
+  std::size_t pos_ = 0, end_ = 0;
+};
+
+}  // namespace dstream::tools

@@ -1,0 +1,83 @@
+// Pacer decides how many lines LineServer may release now: a steady rate from a token bucket
+// driven by elapsed time (fractions carry over, so a late wake-up is made up and there is no
+// drift), plus `burst` lines at once when pacing starts and every `every` after. At most one
+// second of steady tokens and two bursts accumulate while clients lag. Internal; not
+// thread-safe (the server thread owns it).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace dstream::tools {
+
+class Pacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr uint64_t kUnlimited = std::numeric_limits<uint64_t>::max();
+
+  Pacer(double rate, uint64_t burst, std::chrono::duration<double> every)
+      : rate_(rate), burst_(burst), every_(std::chrono::duration_cast<Clock::duration>(every)) {}
+
+  bool paced() const { return rate_ > 0 || burst_ > 0; }
+  bool running() const { return running_; }
+
+  // Starts (or restarts) the schedule at `now`: one steady token and one burst are ready.
+  void restart(Clock::time_point now) {
+    running_ = true;
+    last_ = now;
+    steady_ = rate_ > 0 ? 1.0 : 0.0;
+    bursts_ = burst_;
+    nextBurst_ = now + every_;
+  }
+  void pause() { running_ = false; }
+
+  // Returns the number of lines that may be released now (kUnlimited if not paced).
+  uint64_t available(Clock::time_point now) {
+    if (!paced()) return kUnlimited;
+    if (!running_) return 0;
+    double elapsed = std::chrono::duration<double>(now - last_).count();
+    steady_ = std::min(steady_ + rate_ * elapsed, std::max(steady_, std::max(1.0, rate_)));
+    last_ = now;
+    while (burst_ > 0 && now >= nextBurst_) {
+      bursts_ = std::min(bursts_ + burst_, 2 * burst_);
+      nextBurst_ += every_;
+    }
+    return static_cast<uint64_t>(steady_) + bursts_;
+  }
+
+  // Takes n released lines from the steady tokens first, then from the bursts.
+  // REQUIRES: n <= available(now) for the last now.
+  void consume(uint64_t n) {
+    if (!paced()) return;
+    auto fromSteady = std::min<uint64_t>(n, static_cast<uint64_t>(steady_));
+    steady_ -= static_cast<double>(fromSteady);
+    bursts_ -= n - fromSteady;
+  }
+
+  // Returns when the next line will be released (Clock::time_point::max() if never).
+  Clock::time_point nextRelease() const {
+    auto next = Clock::time_point::max();
+    if (!paced() || !running_) return next;
+    if (rate_ > 0) {
+      double wait = (1.0 - (steady_ - std::floor(steady_))) / rate_;
+      next = last_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
+    }
+    if (burst_ > 0) next = std::min(next, nextBurst_);
+    return next;
+  }
+
+ private:
+  double rate_;
+  uint64_t burst_;
+  Clock::duration every_;
+  bool running_ = false;
+  Clock::time_point last_{};
+  double steady_ = 0;
+  uint64_t bursts_ = 0;
+  Clock::time_point nextBurst_{};
+};
+
+}  // namespace dstream::tools

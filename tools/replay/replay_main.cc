@@ -1,0 +1,92 @@
+// dstream-replay: `curl ... | nc -lk 9999` as one tool. Serves the lines of files (or stdin,
+// "-") over TCP with one shared cursor; see line_server.h for the exact semantics.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "dstream/error.h"
+#include "replay/line_server.h"
+
+namespace {
+
+volatile std::sig_atomic_t gSignal = 0;
+
+void onSignal(int sig) { gSignal = sig; }
+
+// Writes the port to `path` under a temporary name, then renames it, so a script that polls
+// for the file never reads it half-written.
+void writePortFile(const std::string& path, uint16_t port) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr || std::fprintf(f, "%u\n", static_cast<unsigned>(port)) < 0 ||
+      std::fclose(f) != 0) {
+    throw dstream::Error(dstream::ErrorCode::kNotFound,
+                         "cannot write --port-file '" + path + "'; check that its directory exists");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dstream-replay: serve the lines of files or stdin over TCP, like `nc -lk PORT`"};
+  dstream::tools::LineServerOptions o;
+  o.port = 9999;
+  std::vector<std::string> inputs;
+  std::string portFile;
+  double burstEvery = 0, stallSeconds = 10;
+  bool quiet = false;
+  app.add_option("inputs", inputs, "Files to serve in order; '-' = stdin")->required();
+  app.add_option("--port,-p", o.port, "TCP port (default 9999; 0 = any free port)");
+  app.add_option("--host", o.host, "Address to bind (default 127.0.0.1: loopback only)");
+  app.add_option("--port-file", portFile, "Write the bound port to FILE");
+  app.add_option("--rate", o.rate, "Steady lines per second (default 0 = as fast as possible)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--burst", o.burst, "Lines released at once every --burst-every seconds");
+  app.add_option("--burst-every", burstEvery, "Seconds between bursts")->check(CLI::PositiveNumber);
+  app.add_flag("--loop", o.loop, "Start again at the first line after the last");
+  app.add_flag("--http-header", o.httpHeader, "Send an HTTP/1.1 200 header block to each client");
+  app.add_option("--limit", o.limit, "Stop after N lines (default 0 = no limit)");
+  app.add_flag("--exit-when-done", o.exitWhenDone, "Exit once the last line was sent");
+  app.add_flag("--wait-for-client,!--no-wait-for-client", o.waitForClient,
+               "Hold the cursor while no client is connected (default on)");
+  app.add_option("--stall-timeout", stallSeconds,
+                 "Drop a client that accepts nothing for S seconds while others wait (default 10)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--quiet,-q", quiet, "No connect/disconnect log lines");
+  CLI11_PARSE(app, argc, argv);
+
+  o.files.assign(inputs.begin(), inputs.end());
+  o.burstEvery = std::chrono::duration<double>(burstEvery);
+  o.stallTimeout = std::chrono::milliseconds(static_cast<int64_t>(stallSeconds * 1000));
+  o.log = !quiet;
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  try {
+    dstream::tools::LineServer server(o);
+    server.start();
+    std::fprintf(stderr, "dstream-replay: listening on %s:%u\n", o.host.c_str(),
+                 static_cast<unsigned>(server.port()));
+    if (!portFile.empty()) writePortFile(portFile, server.port());
+    using namespace std::chrono_literals;
+    while (gSignal == 0) {
+      if (server.waitForDone(100ms)) {
+        if (o.exitWhenDone) break;
+        std::this_thread::sleep_for(100ms);  // done, but keep serving until a signal
+      }
+    }
+    server.stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dstream-replay: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
