@@ -1,0 +1,145 @@
+// Each lab program runs as examples/lab10/README.md documents it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "api/test_util.h"
+#include "examples/child_process.h"
+
+namespace dstream {
+namespace {
+
+namespace fs = std::filesystem;
+using test::ChildProcess;
+using test::LoopbackServer;
+using test::TempDir;
+
+std::string program(const char* name) { return std::string(LAB_BIN_DIR) + "/" + name; }
+
+// Copies a file into a watched directory atomically (a hidden name, then a rename).
+void moveIn(const fs::path& dir, const std::string& name, const std::string& content) {
+  auto tmp = dir / ("." + name);
+  std::ofstream(tmp, std::ios::binary) << content;
+  fs::rename(tmp, dir / name);
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+fs::path labData(const char* name) {
+  const char* shared = std::getenv("DSTREAM_SHARED_DATA");
+  return shared ? fs::path(shared) / "lab10" / name : fs::path();
+}
+
+const char kWords[] = "hej\nkalle\nkula\nnisse\nHello\ncoloraDO\nDOrado\neldorade\ngatrorade\n";
+
+TEST(LabProgramsTest, Step1UpperCasesFilesCopiedIn) {
+  TempDir dir;
+  ChildProcess p({program("step1_text_file_stream"), "--dir", dir.path().string(), "--batch", "0.2"});
+  ASSERT_TRUE(p.waitForOutput("Time: ")) << p.output();
+  moveIn(dir.path(), "words", kWords);
+  ASSERT_TRUE(p.waitForOutput("GATRORADE")) << p.output();
+  EXPECT_NE(p.output().find("HEJ\nKALLE\nKULA\nNISSE\nHELLO\nCOLORADO\nDORADO\nELDORADE\nGATRORADE\n"), std::string::npos);
+}
+
+TEST(LabProgramsTest, Submission1PrintsOnlyWordsLongerThanFive) {
+  TempDir dir;
+  ChildProcess p({program("submission1_long_words"), "--dir", dir.path().string(), "--batch", "0.2"});
+  ASSERT_TRUE(p.waitForOutput("Time: ")) << p.output();
+  moveIn(dir.path(), "w1", kWords);
+  ASSERT_TRUE(p.waitForOutput("gatrorade")) << p.output();
+  EXPECT_NE(p.output().find("coloraDO\nDOrado\neldorade\ngatrorade\n"), std::string::npos) << p.output();
+  EXPECT_EQ(p.output().find("kalle"), std::string::npos);
+}
+
+TEST(LabProgramsTest, Step2UpperCasesLinesFromASocket) {
+  LoopbackServer server;
+  ChildProcess p({program("step2_socket_text_stream"), "--host", "127.0.0.1", "--port",
+                  std::to_string(server.port()), "--batch", "0.2"});
+  server.accept();
+  server.send("hej kalle\n");
+  ASSERT_TRUE(p.waitForOutput("HEJ KALLE")) << p.output();
+}
+
+TEST(LabProgramsTest, Step3AndSubmission2CountAndSaveTheVenues) {
+  if (!fs::exists(labData("meetup.data.1"))) GTEST_SKIP() << "the lab's data (../shared/data/lab10) is absent";
+  TempDir dir, out;
+  fs::create_directory(dir.path() / "in");
+  ChildProcess step3({program("step3_venues_from_files"), "--dir", (dir.path() / "in").string(), "--batch", "0.5"});
+  ChildProcess sub2({program("submission2_save_venues"), "--dir", (dir.path() / "in").string(), "--batch", "0.5",
+                     "--output", (out.path() / "venues").string(), "--run-for", "30"});
+  ASSERT_TRUE(step3.waitForOutput("Time: "));
+  ASSERT_TRUE(sub2.waitForOutput("Time: "));
+  moveIn(dir.path() / "in", "meetup.data.1", readFile(labData("meetup.data.1")));
+  ASSERT_TRUE(step3.waitForOutput("\n165\n")) << step3.output();
+  EXPECT_TRUE(step3.waitForOutput("Couchbase San Francisco"));
+  ASSERT_TRUE(sub2.waitForOutput("\n165\n")) << sub2.output();
+  // The next batch's header shows that the batch with the venues finished saving.
+  ASSERT_TRUE(sub2.waitForOutput("Time: ", std::chrono::seconds(30), sub2.output().find("\n165\n")));
+  // The batch that held the file saved 165 venues, each a JSON object, with a _SUCCESS marker.
+  long saved = 0;
+  for (const auto& d : fs::directory_iterator(out.path())) {
+    if (d.path().filename().string().front() == '.') continue;  // a batch being written
+    ASSERT_TRUE(fs::exists(d.path() / "_SUCCESS")) << d.path();
+    for (const auto& f : fs::directory_iterator(d.path())) {
+      if (f.path().filename().string().rfind("part-", 0) != 0) continue;
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);) {
+        EXPECT_EQ(line.front(), '{');
+        ++saved;
+      }
+    }
+  }
+  EXPECT_EQ(saved, 165);
+}
+
+// The bodies of the pprint blocks in `output`, in order (each block: dashes, Time, dashes, body).
+std::vector<std::string> pprintBodies(const std::string& output) {
+  static const std::regex header("-{43}\nTime: [^\n]*\n-{43}\n");
+  std::vector<std::string> bodies;
+  auto begin = std::sregex_iterator(output.begin(), output.end(), header);
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) spans.push_back({it->position(), it->length()});
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    std::size_t from = spans[i].first + spans[i].second;
+    std::size_t to = i + 1 < spans.size() ? spans[i + 1].first : output.size();
+    bodies.push_back(output.substr(from, to - from));
+  }
+  return bodies;
+}
+
+TEST(LabProgramsTest, Step5CountsLinesAndVenuesFromASocket) {
+  if (!fs::exists(labData("meetup.data.6"))) GTEST_SKIP() << "the lab's data (../shared/data/lab10) is absent";
+  LoopbackServer server;
+  ChildProcess p({program("step5_venuecounter"), "--host", "127.0.0.1", "--port", std::to_string(server.port()),
+                  "--batch", "0.5", "--run-for", "3"});
+  server.accept();
+  server.send(readFile(labData("meetup.data.6")));
+  server.closeClient();
+  ASSERT_EQ(p.wait(), 0) << p.output();
+  // Each batch prints three blocks: lines, venues, the venues. Summed over batches (the lines
+  // may straddle a batch boundary): 162 lines, 134 with a venue.
+  auto bodies = pprintBodies(p.output());
+  ASSERT_EQ(bodies.size() % 3, 0u) << p.output();
+  long lines = 0, venues = 0;
+  for (std::size_t i = 0; i + 2 < bodies.size(); i += 3) {
+    lines += std::stol(bodies[i]);
+    venues += std::stol(bodies[i + 1]);
+  }
+  EXPECT_EQ(lines, 162);
+  EXPECT_EQ(venues, 134);
+}
+
+TEST(LabProgramsTest, BadOptionsAreReportedByName) {
+  ChildProcess p({program("step5_venuecounter"), "--port", "70000"});
+  EXPECT_NE(p.wait(), 0);
+  EXPECT_NE(p.output().find("--port"), std::string::npos) << p.output();
+}
+
+}  // namespace
+}  // namespace dstream
