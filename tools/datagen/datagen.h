@@ -5,7 +5,7 @@
 //   YSB        Yahoo streaming benchmark ad events, with the ad -> campaign table to join on.
 // Every record is a pure function of (seed, record index), so a range [first, first + n) can be
 // generated in pieces, in any order, on any thread. All functions are thread-safe: they share
-// only immutable tables. Nothing here allocates except to grow the caller's std::string.
+// only immutable tables. Errors are Error(kInvalidArgument) for out-of-range parameters.
 #pragma once
 
 #include <array>
