@@ -4,6 +4,7 @@
 #include <charconv>
 #include <thread>
 
+#include "checkpoint/file_io.h"
 #include "dstream/error.h"
 
 namespace dstream {
@@ -35,6 +36,29 @@ StreamingContext::StreamingContext(std::string_view master, Duration batchDurati
 
 StreamingContext::~StreamingContext() {
   if (core_) core_->stop(false);
+}
+
+void StreamingContext::checkpoint(const std::string& directory) { core_->setCheckpointDirectory(directory); }
+
+void StreamingContext::setStateCheckpointInterval(Duration interval) { core_->setStateCheckpointInterval(interval); }
+
+std::unique_ptr<StreamingContext> StreamingContext::getOrCreate(
+    const std::string& directory, const std::function<std::unique_ptr<StreamingContext>()>& setup) {
+  auto ctx = setup();
+  if (!ctx) throw Error(ErrorCode::kInvalidArgument, "getOrCreate: the setup function returned no context");
+  if (ctx->core_->checkpointDirectory().empty()) {
+    ctx->checkpoint(directory);
+  } else {
+    std::error_code ec;
+    auto mine = std::filesystem::weakly_canonical(detail::localPathFromUri(directory, "checkpoint directory"), ec);
+    auto theirs = std::filesystem::weakly_canonical(ctx->core_->checkpointDirectory(), ec);
+    if (mine != theirs) {
+      throw Error(ErrorCode::kInvalidArgument, "getOrCreate(\"" + directory + "\"): the setup function checkpoints to " +
+                                                   ctx->core_->checkpointDirectory() + "; use the same directory in both");
+    }
+  }
+  ctx->recovering_ = ctx->core_->loadCheckpoint();
+  return ctx;
 }
 
 void StreamingContext::start() { core_->start(); }

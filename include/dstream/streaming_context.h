@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ struct SocketStreamOptions {
   Duration blockInterval = Milliseconds(200);  // a batch is split into blocks (partitions) this long
   std::size_t maxLineBytes = 1 << 20;        // longer lines are counted as bad and dropped
   std::int64_t maxRatePerSecond = 0;         // receiver.maxRate: records/s; 0 = unlimited
+  // Spark's receiver.writeAheadLog.enable: each received block is appended (and fsynced) to
+  // a log under <checkpoint>/receivedData/<stream id>/ before it counts as received, so a
+  // crash loses no received line (doc/recovery.md). REQUIRES ssc.checkpoint(dir), else
+  // start() throws Error(kFailedPrecondition).
+  bool writeAheadLog = false;
 };
 
 // Settings of a textFileStream, with Spark's defaults.
@@ -108,6 +114,34 @@ class StreamingContext {
         }));
   }
 
+  // ---- Checkpoints and recovery (doc/recovery.md) ----
+
+  // Checkpoints the context to `directory` (a local path or file:// URI, created if
+  // missing) after every batch, so that getOrCreate() can recover it after a crash.
+  // Throws Error(kInvalidArgument) for another URI scheme or a path under a regular file,
+  // Error(kFailedPrecondition) when the directory cannot be created or written, or after
+  // start(). Messages name the directory.
+  void checkpoint(const std::string& directory);
+  // How often the states of stateful streams are written (every checkpoint records the
+  // batch times and inputs). Default max(batch, 10s) rounded up to a multiple of the batch,
+  // as Spark's. Shorter: less to re-run after a crash, more state written. Throws
+  // Error(kInvalidArgument) unless a positive multiple of the batch duration,
+  // Error(kFailedPrecondition) before checkpoint() or after start().
+  void setStateCheckpointInterval(Duration interval);
+
+  // Spark's StreamingContext.getOrCreate: calls setup() to build the context and its graph
+  // (always: C++ cannot serialise closures), makes sure it checkpoints to `directory`, and
+  // if the directory holds a usable checkpoint, marks the context to resume from it at
+  // start(). An empty or missing directory means a fresh start. Damaged checkpoint files
+  // are skipped with a warning on stderr naming them. start() then throws
+  // Error(kFailedPrecondition) if the graph no longer matches the checkpoint (a stream with
+  // state or a source is missing). Throws what setup() and checkpoint() throw, and
+  // Error(kInvalidArgument) when setup() returns null or checkpoints elsewhere.
+  static std::unique_ptr<StreamingContext> getOrCreate(const std::string& directory,
+                                                       const std::function<std::unique_ptr<StreamingContext>()>& setup);
+  // Whether start() will resume from a checkpoint (set by getOrCreate).
+  bool isRecovering() const { return recovering_; }
+
   // ---- Lifecycle ----
 
   // Starts the sources and the batch loop. Throws Error(kFailedPrecondition) when called
@@ -137,6 +171,7 @@ class StreamingContext {
 
  private:
   std::shared_ptr<detail::ContextCore> core_;
+  bool recovering_ = false;
 };
 
 // Parses "local", "local[N]", "local[*]" into a worker count. Throws Error(kInvalidArgument).

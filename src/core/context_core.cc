@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/checkpoint_manager.h"
 #include "dstream/bad_records.h"
 #include "dstream/error.h"
 #include "dstream/format.h"
@@ -57,6 +58,28 @@ void ContextCore::addListener(std::shared_ptr<StreamingListener> listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void ContextCore::setCheckpointDirectory(std::string_view directory) {
+  checkCanDefine("checkpoint");
+  auto manager = std::make_unique<CheckpointManager>(directory, batchDuration_);
+  if (checkpoint_) manager->setStateInterval(checkpoint_->stateInterval());
+  checkpoint_ = std::move(manager);
+}
+
+std::string ContextCore::checkpointDirectory() const {
+  return checkpoint_ ? checkpoint_->directory().string() : std::string();
+}
+
+void ContextCore::setStateCheckpointInterval(Duration d) {
+  checkCanDefine("setStateCheckpointInterval");
+  if (!checkpoint_) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "setStateCheckpointInterval: the context has no checkpoint directory; call checkpoint(dir) first");
+  }
+  checkpoint_->setStateInterval(d);
+}
+
+bool ContextCore::loadCheckpoint() { return checkpoint_ && checkpoint_->loadLatest(); }
+
 void ContextCore::start() {
   State expected = State::kInitialized;
   if (state_.load() != State::kInitialized) {
@@ -78,6 +101,17 @@ void ContextCore::start() {
     out.node->initialize(zero);
   }
   for (auto& n : nodes_) n->initialize(zero);  // streams no output uses
+  if (checkpoint_) {
+    // Recovery resumes after the last state snapshot, on the checkpointed time grid.
+    if (auto times = checkpoint_->prepareStart(nodes_, zero)) {
+      if (times->zeroTime != zero) {
+        for (auto& n : nodes_) n->initialize(times->zeroTime);
+      }
+      firstBatchTime_ = times->firstBatch;
+    }
+  } else {
+    for (auto* in : inputs_) in->prepareCheckpointing({}, Duration(0));
+  }
   // Sources first: a source that cannot start (a missing directory) fails start() cleanly.
   std::size_t started = 0;
   try {
@@ -111,6 +145,7 @@ void ContextCore::runLoop(std::stop_token stop) {
       for (; t <= drainUntil && !error; t += batchDuration_) {
         try {
           runBatch(t);
+          if (checkpoint_) checkpoint_->afterBatch(t);
         } catch (...) {
           error = std::current_exception();
         }
@@ -119,6 +154,7 @@ void ContextCore::runLoop(std::stop_token stop) {
     }
     try {
       runBatch(t);
+      if (checkpoint_) checkpoint_->afterBatch(t);
     } catch (...) {
       error = std::current_exception();
       break;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crash_point.h"
 #include "dstream/error.h"
 #include "dstream/stream.h"
 
@@ -106,6 +107,7 @@ void writeBatchDirectory(const std::string& directory, const std::vector<std::st
   }
   writeFileSynced(temp / "_SUCCESS", "");
   syncDirectory(temp);
+  crashPoint("output-before-swap");
   if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final.c_str(), RENAME_NOREPLACE) != 0) {
     if (errno != EEXIST) throwIo("cannot rename into", final);
     // A re-run batch: swap atomically, then remove the old copy (now under the temp name).
@@ -115,6 +117,7 @@ void writeBatchDirectory(const std::string& directory, const std::vector<std::st
     fs::remove_all(temp, ec);
   }
   syncDirectory(parent);
+  crashPoint("output-after-swap");
 }
 
 void validateWindow(std::string_view operation, Duration window, Duration slide, Duration parent) {

@@ -5,6 +5,7 @@
 
 #include "dstream/detail/context_core.h"
 #include "dstream/error.h"
+#include "dstream/serialize.h"
 #include "sources/file_reader.h"
 
 namespace dstream::detail {
@@ -23,7 +24,13 @@ FileInputNode::FileInputNode(ContextCore* context, const std::string& directory,
       scanner_(directory, FileScannerOptions{.batchDuration = context->batchDuration(),
                                              .newFilesOnly = options.newFilesOnly}) {}
 
-void FileInputNode::startInput() { scanner_.start(context().clock().now()); }
+void FileInputNode::startInput() {
+  if (replayUntil_) {
+    scanner_.checkDirectory();  // recovered: the scanner's memory came from the checkpoint
+  } else {
+    scanner_.start(context().clock().now());
+  }
+}
 
 long FileInputNode::recordsFor(Time t) {
   auto rdd = getOrCompute(t);
@@ -31,7 +38,13 @@ long FileInputNode::recordsFor(Time t) {
 }
 
 std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
-  auto files = scanner_.findNewFiles(t);
+  std::vector<std::filesystem::path> files;
+  if (replayUntil_ && t <= *replayUntil_) {
+    // A batch that ran before the crash reads the same files again (none if unrecorded).
+    if (auto it = replay_.find(t); it != replay_.end()) files.assign(it->second.begin(), it->second.end());
+  } else {
+    files = scanner_.findNewFiles(t);
+  }
   // Cut large files into splits so that every worker reads.
   struct Split {
     std::size_t file;
@@ -52,20 +65,57 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
   std::vector<LineBlockPtr> read;
   for (auto& b : blocks) if (b) read.push_back(std::move(*b));
   auto& names = filesByBatch_[t];
+  names.clear();
   for (auto& f : files) names.push_back(f.string());
   return RDD<std::string_view>(partitionsOf(read), {}, context().pool());
 }
 
 void FileInputNode::clearOldData(Time t) {
   TypedNode<std::string_view>::clearOldData(t);
-  filesByBatch_.erase(filesByBatch_.begin(), filesByBatch_.upper_bound(t - scanner_.rememberDuration()));
+  Duration keep = std::max(scanner_.rememberDuration(), keepFilesFor_);
+  filesByBatch_.erase(filesByBatch_.begin(), filesByBatch_.upper_bound(t - keep));
+  replay_.erase(replay_.begin(), replay_.upper_bound(t));
+}
+
+void FileInputNode::prepareCheckpointing(const std::filesystem::path&, Duration keepFor) { keepFilesFor_ = keepFor; }
+
+void FileInputNode::writeInputs(BinaryWriter& w, Time after, Time upTo) const {
+  w.write(std::map<Time, std::vector<std::string>>(filesByBatch_.upper_bound(after), filesByBatch_.upper_bound(upTo)));
+  FileScannerState state = scanner_.state();
+  w.write(state.startTime);
+  w.writeVarint(state.files.size());
+  for (const auto& f : state.files) {
+    w.write(f.path);
+    w.write(f.modTime);
+    w.write(f.batchTime);
+  }
+}
+
+void FileInputNode::readInputs(BinaryReader& r, Time upTo) {
+  replay_ = r.read<std::map<Time, std::vector<std::string>>>();
+  FileScannerState state;
+  state.startTime = r.read<Time>();
+  std::size_t n = r.readCount();
+  for (std::size_t i = 0; i < n; ++i) {
+    FileScannerState::RememberedFile f;
+    f.path = r.read<std::string>();
+    f.modTime = r.read<Time>();
+    f.batchTime = r.read<Time>();
+    state.files.push_back(std::move(f));
+  }
+  if (!r.atEnd()) r.fail("unexpected trailing bytes");
+  scanner_.restore(state);
+  replayUntil_ = upTo;
 }
 
 // ---- socketTextStream ----
 
 SocketInputNode::SocketInputNode(ContextCore* context, const std::string& host, int port,
                                  SocketStreamOptions options)
-    : TypedNode<std::string_view>(context, "socketTextStream", {}, context->batchDuration()) {
+    : TypedNode<std::string_view>(context, "socketTextStream", {}, context->batchDuration()),
+      options_(options),
+      address_(host + ":" + std::to_string(port)),
+      queue_([this](Time t, const LineBlock& block) { logBlock(t, block); }) {
   if (port < 1 || port > 65535) {
     throw Error(ErrorCode::kInvalidArgument,
                 "socketTextStream: port " + std::to_string(port) + " is not in 1..65535");
@@ -90,8 +140,152 @@ long SocketInputNode::recordsFor(Time t) {
   return rdd ? rdd->count() : 0;
 }
 
+namespace {
+
+std::string encodeBlock(const LineBlock& block) {
+  BinaryWriter w;
+  w.writeVarint(block.lines.size());
+  for (auto line : block.lines) w.writeBytes(line);
+  return w.release();
+}
+
+LineBlockPtr decodeBlock(std::string_view payload, const std::string& context) {
+  BinaryReader r(payload, context);
+  auto block = std::make_shared<LineBlock>();
+  std::vector<std::size_t> ends;
+  for (std::size_t n = r.readCount(), i = 0; i < n; ++i) {
+    block->bytes.append(r.readBytes());
+    ends.push_back(block->bytes.size());
+  }
+  std::size_t begin = 0;
+  for (std::size_t end : ends) {
+    block->lines.emplace_back(block->bytes.data() + begin, end - begin);
+    begin = end;
+  }
+  return block;
+}
+
+void writeHandles(BinaryWriter& w, const std::vector<RecordHandle>& hs) {
+  w.writeVarint(hs.size());
+  for (const auto& h : hs) {
+    w.writeVarint(h.segment);
+    w.writeVarint(h.offset);
+    w.writeVarint(h.length);
+  }
+}
+
+std::vector<RecordHandle> readHandles(BinaryReader& r) {
+  std::vector<RecordHandle> hs;
+  for (std::size_t n = r.readCount(), i = 0; i < n; ++i) {
+    RecordHandle h;
+    h.segment = r.readVarint();
+    h.offset = r.readVarint();
+    h.length = r.read<std::uint32_t>();
+    hs.push_back(h);
+  }
+  return hs;
+}
+
+}  // namespace
+
+void SocketInputNode::logBlock(Time batchTime, const LineBlock& block) {
+  if (!wal_ || requeueing_) return;
+  RecordHandle h = wal_->append(static_cast<std::uint64_t>(toMillis(batchTime)), encodeBlock(block));
+  std::lock_guard lock(handlesMu_);
+  logged_[&block] = h;
+}
+
 std::optional<RDD<std::string_view>> SocketInputNode::compute(Time t) {
-  return RDD<std::string_view>(partitionsOf(queue_.takeUpTo(t)), {}, context().pool());
+  std::vector<LineBlockPtr> blocks;
+  std::vector<RecordHandle> handles;
+  if (replayUntil_ && t <= *replayUntil_) {
+    // A batch that ran before the crash takes the same logged blocks again.
+    if (auto it = replay_.find(t); it != replay_.end()) handles = it->second;
+    for (const auto& h : handles) blocks.push_back(decodeBlock(wal_->read(h).payload, wal_->directory().string()));
+  } else {
+    blocks = queue_.takeUpTo(t);
+    if (wal_) {
+      std::lock_guard lock(handlesMu_);
+      for (const auto& b : blocks) {
+        if (auto it = logged_.find(b.get()); it != logged_.end()) {
+          handles.push_back(it->second);
+          logged_.erase(it);
+        }
+      }
+    }
+  }
+  if (wal_) taken_[t] = std::move(handles);
+  return RDD<std::string_view>(partitionsOf(blocks), {}, context().pool());
+}
+
+void SocketInputNode::clearOldData(Time t) {
+  TypedNode<std::string_view>::clearOldData(t);
+  taken_.erase(taken_.begin(), taken_.upper_bound(t - keepFor_));
+  replay_.erase(replay_.begin(), replay_.upper_bound(t));
+}
+
+void SocketInputNode::prepareCheckpointing(const std::filesystem::path& checkpointDir, Duration keepFor) {
+  keepFor_ = keepFor;
+  if (!options_.writeAheadLog) return;
+  if (checkpointDir.empty()) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "socketTextStream " + address_ +
+                    ": writeAheadLog needs a checkpoint directory; call ssc.checkpoint(dir) before start()");
+  }
+  if (!wal_) {
+    WriteAheadLogOptions o;
+    o.segmentBytes = std::uint64_t{1} << 20;  // small segments, so cleanup frees disk soon
+    wal_ = std::make_unique<WriteAheadLog>((checkpointDir / "receivedData" / std::to_string(id())).string(), o);
+  }
+}
+
+void SocketInputNode::writeInputs(BinaryWriter& w, Time after, Time upTo) const {
+  w.write(wal_ != nullptr);
+  if (!wal_) return;
+  w.write(after);
+  auto first = taken_.upper_bound(after), last = taken_.upper_bound(upTo);
+  w.writeVarint(static_cast<std::size_t>(std::distance(first, last)));
+  for (auto it = first; it != last; ++it) {
+    w.write(it->first);
+    writeHandles(w, it->second);
+  }
+}
+
+void SocketInputNode::readInputs(BinaryReader& r, Time upTo) {
+  if (!r.read<bool>()) return;  // written without a log: nothing to replay
+  Time after = r.read<Time>();
+  std::map<Time, std::vector<RecordHandle>> taken;
+  for (std::size_t n = r.readCount(), i = 0; i < n; ++i) {
+    Time t = r.read<Time>();
+    taken[t] = readHandles(r);
+  }
+  if (!r.atEnd()) r.fail("unexpected trailing bytes");
+  if (!wal_) return;  // the log was turned off: batches re-run with what arrives now
+  replay_ = std::move(taken);
+  replayUntil_ = upTo;
+  // Blocks logged after `after` that no completed batch took were received but not
+  // processed: they go back into the queue, in log order, for the next batches.
+  std::vector<RecordHandle> done;
+  for (const auto& [t, hs] : replay_) done.insert(done.end(), hs.begin(), hs.end());
+  std::sort(done.begin(), done.end());
+  requeueing_ = true;
+  wal_->forEach(RecordHandle{}, [&](WalRecord&& rec) {
+    if (rec.tag <= static_cast<std::uint64_t>(toMillis(after))) return;
+    if (std::binary_search(done.begin(), done.end(), rec.handle)) return;
+    LineBlockPtr block = decodeBlock(rec.payload, wal_->directory().string());
+    {
+      std::lock_guard lock(handlesMu_);
+      logged_[block.get()] = rec.handle;
+    }
+    queue_.add(timeFromMillis(static_cast<std::int64_t>(rec.tag)), std::move(block));
+  });
+  requeueing_ = false;
+}
+
+void SocketInputNode::forgetInputsBefore(Time oldest) {
+  // A block may be taken one batch after its own (it closed late): keep one more batch.
+  std::int64_t below = toMillis(oldest) - slideDuration().count();
+  if (wal_ && below > 0) wal_->deleteSegmentsWithTagsBelow(static_cast<std::uint64_t>(below));
 }
 
 }  // namespace dstream::detail

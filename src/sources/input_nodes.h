@@ -5,10 +5,13 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "checkpoint/write_ahead_log.h"
 #include "dstream/detail/node.h"
 #include "dstream/streaming_context.h"
 #include "sources/file_scanner.h"
@@ -16,6 +19,10 @@
 #include "sources/socket_receiver.h"
 
 namespace dstream::detail {
+
+// Recovery (doc/recovery.md): a checkpoint records what each batch read (the file names, or
+// the write-ahead log records of the socket's blocks), so that re-run batches read exactly
+// that again instead of scanning or receiving.
 
 // A partition that is a block's lines, sharing ownership of the block.
 Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks);
@@ -32,12 +39,19 @@ class FileInputNode final : public TypedNode<std::string_view>, public InputNode
   const std::map<Time, std::vector<std::string>>& filesByBatch() const { return filesByBatch_; }
   void clearOldData(Time t) override;
 
+  void prepareCheckpointing(const std::filesystem::path& checkpointDir, Duration keepFor) override;
+  void writeInputs(BinaryWriter& w, Time after, Time upTo) const override;
+  void readInputs(BinaryReader& r, Time upTo) override;
+
  protected:
   std::optional<RDD<std::string_view>> compute(Time t) override;
 
  private:
   FileStreamScanner scanner_;
   std::map<Time, std::vector<std::string>> filesByBatch_;
+  Duration keepFilesFor_{0};                         // for checkpoints, beyond the scanner's memory
+  std::map<Time, std::vector<std::string>> replay_;  // recovered: the files batches <= replayUntil_ read
+  std::optional<Time> replayUntil_;
 };
 
 class SocketInputNode final : public TypedNode<std::string_view>, public InputNode {
@@ -50,13 +64,33 @@ class SocketInputNode final : public TypedNode<std::string_view>, public InputNo
 
   ReceivedBlockQueue& queue() { return queue_; }
   SocketLineReceiver& receiver() { return *receiver_; }
+  void clearOldData(Time t) override;
+
+  // With options.writeAheadLog: opens the log (throws without a checkpoint directory).
+  void prepareCheckpointing(const std::filesystem::path& checkpointDir, Duration keepFor) override;
+  void writeInputs(BinaryWriter& w, Time after, Time upTo) const override;
+  // Also puts back into the queue the logged blocks no completed batch took.
+  void readInputs(BinaryReader& r, Time upTo) override;
+  void forgetInputsBefore(Time oldest) override;
 
  protected:
   std::optional<RDD<std::string_view>> compute(Time t) override;
 
  private:
+  void logBlock(Time batchTime, const LineBlock& block);  // the queue's BeforeAdd hook
+
+  const SocketStreamOptions options_;
+  const std::string address_;  // "host:port", for messages
   ReceivedBlockQueue queue_;
   std::unique_ptr<SocketLineReceiver> receiver_;
+  std::unique_ptr<WriteAheadLog> wal_;  // null without options_.writeAheadLog
+  bool requeueing_ = false;             // recovery re-adds logged blocks: do not log them twice
+  Duration keepFor_{0};
+  std::mutex handlesMu_;
+  std::unordered_map<const LineBlock*, RecordHandle> logged_;  // queued blocks' records; guarded by handlesMu_
+  std::map<Time, std::vector<RecordHandle>> taken_;            // the records each batch took
+  std::map<Time, std::vector<RecordHandle>> replay_;           // recovered: what batches <= replayUntil_ took
+  std::optional<Time> replayUntil_;
 };
 
 }  // namespace dstream::detail

@@ -31,6 +31,8 @@ struct OutputOperation {
   std::function<void(Time)> run;    // computes the node's batch and consumes it
 };
 
+class CheckpointManager;
+
 class ContextCore {
  public:
   ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock);
@@ -53,6 +55,19 @@ class ContextCore {
   }
   void addOutput(OutputOperation output);
   void addListener(std::shared_ptr<StreamingListener> listener);
+
+  // Checkpointing (see StreamingContext::checkpoint and doc/recovery.md).
+  // Opens `directory` for checkpoints. Throws as CheckpointManager's constructor, and
+  // Error(kFailedPrecondition) after start().
+  void setCheckpointDirectory(std::string_view directory);
+  // The directory, or empty when there is none.
+  std::string checkpointDirectory() const;
+  // Throws Error(kInvalidArgument) unless `d` is a positive multiple of the batch duration,
+  // Error(kFailedPrecondition) without a checkpoint directory or after start().
+  void setStateCheckpointInterval(Duration d);
+  // Looks for a checkpoint to restore at start(); returns whether one was found.
+  // REQUIRES: a checkpoint directory was set.
+  bool loadCheckpoint();
 
   // Lifecycle (see StreamingContext).
   void start();
@@ -83,6 +98,7 @@ class ContextCore {
   std::vector<OutputOperation> outputs_;
   std::vector<std::shared_ptr<StreamingListener>> listeners_;
 
+  std::unique_ptr<CheckpointManager> checkpoint_;  // null without a checkpoint directory
   std::atomic<State> state_{State::kInitialized};
   Time firstBatchTime_{};
   std::jthread loop_;

@@ -6,6 +6,7 @@
 // on the user's thread before start().
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -108,6 +109,22 @@ class InputNode {
   virtual void stopInput() {}
   // Records this source contributed to batch `t` (computes its batch if needed).
   virtual long recordsFor(Time t) = 0;
+
+  // Checkpoint hooks (doc/recovery.md), called on the batch thread. A source that cannot be
+  // replayed (queueStream) keeps the defaults: it writes nothing and restarts empty.
+  //
+  // Called by start() before startInput(). `checkpointDir` is empty without ssc.checkpoint();
+  // inputs of the batches of the last `keepFor` must stay readable. Throws Error to refuse
+  // (a write-ahead log without a checkpoint directory).
+  virtual void prepareCheckpointing(const std::filesystem::path& /*checkpointDir*/, Duration /*keepFor*/) {}
+  // Writes what the batches in (after, upTo] read, so that recovery can read it again.
+  virtual void writeInputs(BinaryWriter& /*w*/, Time /*after*/, Time /*upTo*/) const {}
+  // Reads what writeInputs wrote: batches up to `upTo` then re-read those inputs, later ones
+  // read new data. Called after prepareCheckpointing, before startInput(). Throws
+  // Error(kDataLoss) for malformed bytes.
+  virtual void readInputs(BinaryReader& /*r*/, Time /*upTo*/) {}
+  // No batch before `oldest` will be re-read: logs of them may go.
+  virtual void forgetInputsBefore(Time /*oldest*/) {}
 };
 
 }  // namespace dstream::detail

@@ -1,0 +1,200 @@
+#include "core/checkpoint_manager.h"
+
+#include <algorithm>
+
+#include "checkpoint/file_io.h"
+#include "checkpoint/record_file.h"
+#include "core/crash_point.h"
+#include "dstream/error.h"
+#include "dstream/serialize.h"
+
+namespace dstream::detail {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kRetain = 10;  // checkpoints kept, as Spark's CheckpointWriter
+
+Duration defaultStateInterval(Duration batch) {
+  Duration d = std::max(batch, Duration(Seconds(10)));
+  return ((d + batch - Duration(1)) / batch) * batch;
+}
+
+}  // namespace
+
+CheckpointManager::CheckpointManager(std::string_view directory, Duration batchDuration)
+    : store_(directory, CheckpointStoreOptions{.retain = kRetain}),
+      batchDuration_(batchDuration),
+      stateInterval_(defaultStateInterval(batchDuration)) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(store_.directory(), ec)) {
+    std::string name = e.path().filename().string();
+    std::string_view view(name);
+    if (view.starts_with('.') && view.substr(1).starts_with(kStateFilePrefix) && isTempFileName(view)) {
+      fs::remove(e.path(), ec);
+    }
+  }
+}
+
+void CheckpointManager::setStateInterval(Duration d) {
+  if (d.count() <= 0 || !isMultipleOf(d, batchDuration_)) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "state checkpoint interval " + formatDuration(d) + " is not a positive multiple of the batch duration " +
+                    formatDuration(batchDuration_) + "; use " + formatDuration(defaultStateInterval(batchDuration_)));
+  }
+  stateInterval_ = d;
+}
+
+bool CheckpointManager::loadLatest() {
+  auto files = store_.listCheckpoints();
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    RecordFileRead read = readVerified(it->path);
+    if (!read.ok()) {
+      if (read.status != RecordFileStatus::kNotFound) {
+        warn({}, "skipping damaged checkpoint " + read.reason + "; falling back to an older one");
+      }
+      continue;
+    }
+    try {
+      Loaded loaded{decodeGraphCheckpoint(*read.payload, it->path.string()), {}, it->path};
+      if (loaded.graph.hasStateFile) {
+        fs::path statePath = directory() / stateFileName(loaded.graph.stateTime);
+        RecordFileRead state = readVerified(statePath);
+        if (!state.ok()) {
+          warn({}, "skipping checkpoint " + it->path.string() + ": its state snapshot is damaged (" + state.reason +
+                       "); falling back to an older one");
+          continue;
+        }
+        loaded.states = decodeStates(*state.payload, statePath.string());
+      }
+      loaded_ = std::move(loaded);
+      return true;
+    } catch (const Error& e) {
+      warn({}, "skipping damaged checkpoint " + it->path.string() + ": " + e.what() + "; falling back to an older one");
+    }
+  }
+  if (!files.empty()) {
+    warn({}, "no usable checkpoint in " + directory().string() + " (" + std::to_string(files.size()) +
+                 " damaged); starting fresh");
+  }
+  return false;
+}
+
+std::map<int, Node*> CheckpointManager::matchGraph(const GraphCheckpoint& g,
+                                                   const std::vector<std::shared_ptr<Node>>& nodes) const {
+  std::map<int, Node*> matched;
+  for (const auto& old : g.nodes) {
+    if (!old.hasState && !old.isInput) continue;
+    Node* found = nullptr;
+    for (const auto& n : nodes) {
+      bool same = old.uid.empty() ? (n->id() == old.id && n->uid().empty()) : n->uid() == old.uid;
+      if (same && n->kind() == old.kind) found = n.get();
+    }
+    if (found && old.hasState && !found->hasState()) found = nullptr;
+    if (found && old.isInput && !dynamic_cast<InputNode*>(found)) found = nullptr;
+    if (!found) {
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "checkpoint " + directory().string() + " was written by a different graph: stream \"" +
+                      streamName(old) + "\" is missing; start with an empty checkpoint directory, or keep the stream" +
+                      (old.uid.empty() ? " where it was defined (or give it a uid in both versions)" : " and its uid"));
+    }
+    matched[old.id] = found;
+  }
+  return matched;
+}
+
+std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
+    const std::vector<std::shared_ptr<Node>>& nodes, Time zeroTime) {
+  nodes_.clear();
+  inputs_.clear();
+  stateful_.clear();
+  for (const auto& n : nodes) {
+    nodes_.push_back(n.get());
+    if (auto* in = dynamic_cast<InputNode*>(n.get())) inputs_.emplace_back(n.get(), in);
+    if (n->hasState()) stateful_.push_back(n.get());
+  }
+  for (auto& [node, in] : inputs_) {
+    in->prepareCheckpointing(directory(), node->rememberDuration() + stateInterval_ + batchDuration_);
+  }
+  zeroTime_ = zeroTime;
+  if (!loaded_) return std::nullopt;
+  const GraphCheckpoint& g = loaded_->graph;
+  if (g.batchDuration != batchDuration_) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "checkpoint " + directory().string() + " was written with batch duration " +
+                    formatDuration(g.batchDuration) + ", but this context's is " + formatDuration(batchDuration_) +
+                    "; use " + formatDuration(g.batchDuration) + ", or start with an empty checkpoint directory");
+  }
+  auto matched = matchGraph(g, nodes);
+  for (const auto& old : g.nodes) {
+    if (!old.hasState) continue;
+    auto it = loaded_->states.find(old.id);
+    if (it == loaded_->states.end()) continue;  // snapshot taken before the node had state
+    std::string context = "state of stream \"" + streamName(old) + "\" in " + stateFileName(g.stateTime);
+    BinaryReader r(it->second, context);
+    matched.at(old.id)->readState(r);
+  }
+  for (const auto& [id, bytes] : g.inputs) {
+    auto it = matched.find(id);
+    if (it == matched.end()) continue;
+    BinaryReader r(bytes, "inputs of stream #" + std::to_string(id) + " in " + loaded_->path.string());
+    dynamic_cast<InputNode*>(it->second)->readInputs(r, g.lastCompleted);
+  }
+  zeroTime_ = g.zeroTime;
+  stateTime_ = g.stateTime;
+  StartTimes times{g.zeroTime, g.stateTime + batchDuration_};
+  loaded_.reset();  // the bytes are not needed any more
+  return times;
+}
+
+void CheckpointManager::afterBatch(Time t) {
+  crashPoint("checkpoint-before-write");
+  bool snapshot = false;
+  if (stateful_.empty()) {
+    stateTime_ = t;
+  } else if (!stateTime_ || toMillis(t) % stateInterval_.count() == 0) {
+    std::map<int, std::string> states;
+    for (Node* n : stateful_) {
+      BinaryWriter w;
+      n->writeState(w);
+      states[n->id()] = w.release();
+    }
+    crashPoint("state-before-write");
+    writeAtomically(directory(), stateFileName(t), encodeStates(states));
+    stateTime_ = t;
+    snapshot = true;
+  }
+  GraphCheckpoint g;
+  g.batchDuration = batchDuration_;
+  g.zeroTime = zeroTime_;
+  g.lastCompleted = t;
+  g.stateTime = *stateTime_;
+  g.hasStateFile = !stateful_.empty();
+  for (Node* n : nodes_) {
+    bool isInput = dynamic_cast<InputNode*>(n) != nullptr;
+    g.nodes.push_back({n->id(), n->kind(), n->uid(), n->hasState(), isInput});
+  }
+  for (auto& [node, in] : inputs_) {
+    BinaryWriter w;
+    in->writeInputs(w, *stateTime_ - node->rememberDuration(), t);
+    g.inputs[node->id()] = w.release();
+  }
+  store_.write(toMillis(t), encodeGraphCheckpoint(g));
+  crashPoint("checkpoint-after-write");
+
+  // What the oldest retained checkpoint needs stays: its snapshot and its inputs.
+  written_.push_back({*stateTime_});
+  while (written_.size() > static_cast<std::size_t>(kRetain)) written_.pop_front();
+  Time oldestState = written_.front().stateTime;
+  if (snapshot) deleteStateFilesBefore(oldestState);
+  for (auto& [node, in] : inputs_) in->forgetInputsBefore(oldestState - node->rememberDuration());
+}
+
+void CheckpointManager::deleteStateFilesBefore(Time t) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(directory(), ec)) {
+    std::int64_t ms = 0;
+    if (parseStateFileName(e.path().filename().string(), ms) && ms < toMillis(t)) fs::remove(e.path(), ec);
+  }
+}
+
+}  // namespace dstream::detail

@@ -1,0 +1,88 @@
+// CheckpointManager makes a context recoverable (doc/recovery.md). After each completed
+// batch t it writes a graph checkpoint (batch times, the graph's signature, what each input
+// read) to a CheckpointStore and, every stateInterval, a snapshot of the stateful nodes'
+// states ("state-<t>"). At start() it restores the newest usable pair and tells the batch
+// loop where to resume: at the snapshot's batch + d, so that the batches after the snapshot
+// run again from the same inputs.
+//
+// Owned by ContextCore. Thread-safety: constructed on the user's thread; everything else runs
+// on the user's thread before start() or on the batch thread after it.
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checkpoint/checkpoint_store.h"
+#include "core/checkpoint_codec.h"
+#include "dstream/detail/node.h"
+
+namespace dstream::detail {
+
+class CheckpointManager {
+ public:
+  // Opens (creating) the checkpoint directory. Throws Error(kInvalidArgument) for a
+  // non-local URI or a path under a regular file, Error(kFailedPrecondition) when it cannot
+  // be created or written; messages name the directory.
+  CheckpointManager(std::string_view directory, Duration batchDuration);
+
+  const std::filesystem::path& directory() const { return store_.directory(); }
+
+  // How often states are snapshotted. Default max(batch, 10s) rounded up to a multiple of
+  // the batch (Spark's default). Throws Error(kInvalidArgument) unless d is a positive
+  // multiple of the batch duration.
+  void setStateInterval(Duration d);
+  Duration stateInterval() const { return stateInterval_; }
+
+  // Finds the newest checkpoint that verifies together with its state snapshot; damaged
+  // files are skipped with a warning on stderr naming them. Returns whether one was found;
+  // start() then restores it.
+  bool loadLatest();
+  bool recovering() const { return loaded_.has_value(); }
+
+  struct StartTimes {
+    Time zeroTime;
+    Time firstBatch;
+  };
+  // Called by start() after the nodes were initialised: hands the inputs the checkpoint
+  // directory and, when recovering, checks the graph against the checkpoint and restores
+  // states and inputs. Returns the times to resume from, or nullopt for a fresh start.
+  // Throws Error(kFailedPrecondition) when the graph or batch duration changed (the message
+  // names the stream and the way out), Error(kDataLoss) for state the nodes cannot read.
+  std::optional<StartTimes> prepareStart(const std::vector<std::shared_ptr<Node>>& nodes, Time zeroTime);
+
+  // Writes the checkpoint of completed batch `t`. Throws Error(kInternal) when it cannot be
+  // written (the context then stops: progress that is not durable is not reported).
+  void afterBatch(Time t);
+
+ private:
+  struct Loaded {
+    GraphCheckpoint graph;
+    std::map<int, std::string> states;
+    std::filesystem::path path;
+  };
+  struct Written {
+    Time stateTime;
+  };
+  std::map<int, Node*> matchGraph(const GraphCheckpoint& g, const std::vector<std::shared_ptr<Node>>& nodes) const;
+  void deleteStateFilesBefore(Time t);
+
+  CheckpointStore store_;
+  const Duration batchDuration_;
+  Duration stateInterval_;
+  std::optional<Loaded> loaded_;
+
+  std::vector<Node*> nodes_;
+  std::vector<std::pair<Node*, InputNode*>> inputs_;
+  std::vector<Node*> stateful_;
+  Time zeroTime_{};
+  std::optional<Time> stateTime_;  // the newest snapshot written or restored
+  std::deque<Written> written_;    // the checkpoints still retained, oldest first
+};
+
+}  // namespace dstream::detail
