@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstdio>
 #include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,8 +26,11 @@
 #include "dstream/detail/context_core.h"
 #include "dstream/detail/nodes.h"
 #include "dstream/detail/pipeline.h"
+#include "dstream/detail/state_nodes.h"
+#include "dstream/detail/window_nodes.h"
 #include "dstream/format.h"
 #include "dstream/rdd.h"
+#include "dstream/state.h"
 #include "dstream/time.h"
 
 namespace dstream {
@@ -35,6 +39,8 @@ template <class T>
 class DStream;
 template <class In, class Pipe>
 class NarrowStream;
+template <class M, class SK, class S>
+class MapWithStateDStream;
 
 namespace detail {
 // Text outputs, implemented in src/outputs/.
@@ -251,6 +257,195 @@ class StreamOps {
     return DStream<T>(parent.core(), parent.core()->template addNode<detail::WindowNode<T>>(parent.node(), window, s));
   }
 
+  // ---- Windowed and stateful operations (Spark's names; see doc/windows_and_state.md) ----
+  //
+  // Window picture: with batches every B, the window at slide time t covers the batches in
+  // (t - window, t]; before the first full window it holds what has arrived so far.
+  //
+  //   batches:              | b1 | b2 | b3 | b4 | b5 |
+  //   window 3B, slide B:   [ b1 ]                       at t1 (partial)
+  //                         [ b1   b2   b3 ]             at t3
+  //                              [ b2   b3   b4 ]        at t4
+  //
+  // Every operation REQUIRES window and slide to be positive multiples of this stream's
+  // slide, or throws Error(kInvalidArgument) naming the operation and the durations, e.g.
+  // "reduceByKeyAndWindow: window 25s is not a multiple of the parent's slide 10s; use 20s
+  // or 30s"; defining one after start() throws Error(kFailedPrecondition). numPartitions = 0
+  // means the context's parallelism. Keyed results have StoredKey<K> keys (std::string for
+  // std::string_view), since they outlive the batches their keys came from.
+
+  // The number of elements in the window (Spark: map(_ => 1).reduceByWindow(+, -)): no element
+  // before any data arrives, then the count, which is 0 once all data has left the window.
+  auto countByWindow(Duration window, Duration slide) const {
+    auto ones = map([](const T&) { return std::pair<int, long>(0, 1L); });
+    return ones.inverseWindow("countByWindow", [](long a, long b) { return a + b; },
+                              [](long a, long b) { return a - b; }, detail::KeepAll{}, window, slide, 1)
+        .map([](const std::pair<int, long>& kv) { return kv.second; });
+  }
+  // The window's elements reduced with an associative f(T, T) -> T; an empty window emits
+  // nothing (Spark: reduce(f).window(w, s).reduce(f)). Cost grows with the window.
+  template <class F>
+  auto reduceByWindow(F f, Duration window, Duration slide) const {
+    DStream<T> parent = self().toDStream();
+    detail::validateWindow("reduceByWindow", window, slide, parent.slideDuration());
+    return parent.reduce(f).window(window, slide).reduce(f);
+  }
+  // The same, incrementally: invF(a, b) undoes f(a', b), so each slide costs the batches
+  // entering and leaving. Like countByWindow, emits nothing until data arrives and then the
+  // value kept for the window, even once all data has left (with (+, -): 0).
+  template <class F, class G>
+    requires std::invocable<G&, T, const T&>
+  auto reduceByWindow(F f, G invF, Duration window, Duration slide) const {
+    auto keyed = map([](const T& x) { return std::pair<int, T>(0, x); });
+    return keyed.inverseWindow("reduceByWindow", std::move(f), std::move(invF), detail::KeepAll{}, window, slide, 1)
+        .map([](const std::pair<int, T>& kv) { return kv.second; });
+  }
+  // Per key, the values in the window reduced with f(V, V) -> V (Spark: reduceByKey per
+  // batch, window of the reduced batches, reduceByKey again). Cost grows with the window.
+  template <class F>
+    requires KeyValue<T>
+  auto reduceByKeyAndWindow(F f, Duration window, std::optional<Duration> slide = std::nullopt,
+                            std::size_t numPartitions = 0) const {
+    using V = typename T::second_type;
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&, V, const V&>, V>,
+                  "dstream: reduceByKeyAndWindow(f, ...): f must be callable as f(V, V) and return V");
+    Duration s = slide.value_or(slideDuration());
+    auto reduced = reducedBatches("reduceByKeyAndWindow", f, window, s, numPartitions);
+    return reduced.window(window, s).reduceByKey(f, numPartitions);
+  }
+  // The same, incrementally (Spark's ReducedWindowedDStream): the previous window's result
+  // is kept per key, f adds the batches entering, invF(V, V) -> V removes those leaving.
+  // filterFunc(const std::pair<K, V>&) -> bool keeps a key; use it to drop keys whose value
+  // means "no data" (count 0), or the result keeps every key ever seen. No checkpoint
+  // directory is needed (Spark requires one).
+  template <class F, class G, class Filter = detail::KeepAll>
+    requires KeyValue<T> && std::invocable<G&, typename T::second_type, const typename T::second_type&>
+  auto reduceByKeyAndWindow(F f, G invF, Duration window, Duration slide, std::size_t numPartitions = 0,
+                            Filter filterFunc = {}) const {
+    return inverseWindow("reduceByKeyAndWindow", std::move(f), std::move(invF), std::move(filterFunc), window,
+                         slide, numPartitions);
+  }
+  // Per key, all its values in the window (Spark: groupByKey per batch, window, merge).
+  auto groupByKeyAndWindow(Duration window, std::optional<Duration> slide = std::nullopt,
+                           std::size_t numPartitions = 0) const
+    requires KeyValue<T>
+  {
+    using V = typename T::second_type;
+    Duration s = slide.value_or(slideDuration());
+    detail::validateWindow("groupByKeyAndWindow", window, s, slideDuration());
+    auto grouped = detached(groupByKey(numPartitions));
+    return grouped.window(window, s).reduceByKey(
+        [](std::vector<V> a, const std::vector<V>& b) {
+          a.insert(a.end(), b.begin(), b.end());
+          return a;
+        },
+        numPartitions);
+  }
+  // (element, occurrences in the window), incrementally; elements whose count drops to 0
+  // leave the result (Spark's countByValueAndWindow).
+  auto countByValueAndWindow(Duration window, Duration slide, std::size_t numPartitions = 0) const {
+    auto ones = map([](const T& x) { return std::pair<T, long>(x, 1L); });
+    return ones.inverseWindow("countByValueAndWindow", [](long a, long b) { return a + b; },
+                              [](long a, long b) { return a - b; },
+                              [](const std::pair<StoredKey<T>, long>& kv) { return kv.second != 0; }, window, slide,
+                              numPartitions);
+  }
+
+  // Every batch, f(std::span<const V> newValues, std::optional<S> oldState) -> std::optional<S>
+  // for every key with a state or new values; nullopt removes the key. S is read from f's
+  // return type, or given: updateStateByKey<S>(f). Emits (key, state) for every key. Optional
+  // initialRDD gives keys their states before the first batch.
+  template <class S = void, class F>
+    requires KeyValue<T>
+  auto updateStateByKey(F f, std::size_t numPartitions = 0) const {
+    using St = std::conditional_t<std::is_void_v<S>, typename detail::UpdatedState<F>::type, S>;
+    return updateState<St>(std::move(f), numPartitions, std::vector<std::pair<StoredKey<KeyOf<T>>, St>>{});
+  }
+  template <class S = void, class F, class IK, class IS>
+    requires KeyValue<T>
+  auto updateStateByKey(F f, std::size_t numPartitions, const RDD<std::pair<IK, IS>>& initialRDD) const {
+    using St = std::conditional_t<std::is_void_v<S>, IS, S>;
+    std::vector<std::pair<StoredKey<KeyOf<T>>, St>> initial;
+    for (const auto& [k, s] : initialRDD.collect()) initial.emplace_back(StoredKey<KeyOf<T>>(k), St(s));
+    return updateState<St>(std::move(f), numPartitions, std::move(initial));
+  }
+  // Spark's mapWithState: spec = StateSpec::function(f)[.initialState(rdd)][.numPartitions(n)]
+  // [.timeout(d)]. f runs once per record with its key's State<S>; the stream emits what f
+  // returns. stateSnapshots() on the result gives (key, state) for every key after each batch.
+  template <class S, class F, class IK>
+    requires KeyValue<T>
+  auto mapWithState(const StateSpecOf<S, F, IK>& spec) const {
+    using K = typename T::first_type;
+    using SK = StoredKey<K>;
+    DStream<T> parent = self().toDStream();
+    auto core = parent.core();
+    core->checkCanDefine("mapWithState");
+    std::size_t n = spec.partitions() ? spec.partitions() : static_cast<std::size_t>(core->defaultParallelism());
+    std::vector<std::pair<SK, S>> initial;
+    if constexpr (!std::is_void_v<IK>) {
+      for (const auto& [k, s] : spec.initial().collect()) initial.emplace_back(SK(k), s);
+    }
+    using Node = detail::MapWithStateNode<K, typename T::second_type, S, F>;
+    auto node = core->template addNode<Node>(parent.node(), spec.function(), n, spec.timeoutDuration(), std::move(initial));
+    std::shared_ptr<detail::SnapshotSource<SK, S>> snapshots = node;
+    return MapWithStateDStream<typename Node::M, SK, S>(core, std::move(node), std::move(snapshots));
+  }
+
+ protected:
+  template <class, class>
+  friend class StreamOps;
+
+  // The batches reduced by key into n hash partitions, keys detached from the input's buffers.
+  template <class F>
+  auto reducedBatches(std::string_view kind, F f, Duration window, Duration slide, std::size_t& n) const {
+    using V = typename T::second_type;
+    detail::validateWindow(kind, window, slide, slideDuration());
+    if (n == 0) n = static_cast<std::size_t>(self().core()->defaultParallelism());
+    return detached(combine(std::string(kind), [](const V& v) { return v; }, f, f, n));
+  }
+  template <class KV>
+  static auto detached(const DStream<KV>& reduced) {
+    using Node = detail::DetachedNode<typename KV::first_type, typename KV::second_type>;
+    auto core = reduced.core();
+    return DStream<typename Node::Out>(core, core->template addNode<Node>(reduced.node()));
+  }
+  template <class F, class G, class Filter>
+  auto inverseWindow(std::string_view kind, F f, G invF, Filter filter, Duration window, Duration slide,
+                     std::size_t n) const {
+    using V = typename T::second_type;
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&, V, const V&>, V>,
+                  "dstream: reduceByKeyAndWindow(f, invF, ...): f must be callable as f(V, V) and return V");
+    static_assert(std::is_convertible_v<std::invoke_result_t<G&, V, const V&>, V>,
+                  "dstream: reduceByKeyAndWindow(f, invF, ...): invF must be callable as invF(V, V) and return V");
+    auto reduced = reducedBatches(kind, f, window, slide, n);
+    using KV = typename decltype(reduced)::value_type;
+    static_assert(std::predicate<Filter&, const KV&>,
+                  "dstream: reduceByKeyAndWindow: filterFunc must be callable as f(const std::pair<K, V>&) -> bool");
+    using Node = detail::ReducedWindowNode<typename KV::first_type, V, F, G, Filter>;
+    auto core = reduced.core();
+    return DStream<KV>(core, core->template addNode<Node>(std::string(kind), reduced.node(), std::move(f),
+                                                          std::move(invF), std::move(filter), window, slide, n));
+  }
+  template <class S, class F, class SK>
+  auto updateState(F f, std::size_t n, std::vector<std::pair<SK, S>> initial) const {
+    using K = typename T::first_type;
+    using V = typename T::second_type;
+    static_assert(!std::is_void_v<S>,
+                  "dstream: updateStateByKey(f): cannot see the state type S; f must return std::optional<S>, "
+                  "or name it: updateStateByKey<S>(f)");
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&, std::span<const V>, std::optional<S>>, std::optional<S>>,
+                  "dstream: updateStateByKey(f): f must be callable as f(std::span<const V> newValues, "
+                  "std::optional<S> oldState) and return std::optional<S>");
+    self().core()->checkCanDefine("updateStateByKey");
+    if (n == 0) n = static_cast<std::size_t>(self().core()->defaultParallelism());
+    auto grouped = groupByKey(n);
+    using Node = detail::UpdateStateNode<K, V, S, F>;
+    auto core = grouped.core();
+    return DStream<typename Node::Out>(core, core->template addNode<Node>(grouped.node(), std::move(f), n, std::move(initial)));
+  }
+
+ public:
+
   // ---- Persistence and identity ----
 
   // Computes this stream once per batch however many streams use it. Every DStream node
@@ -403,6 +598,30 @@ class NarrowStream : public StreamOps<NarrowStream<In, Pipe>, detail::PipeOut<Pi
   std::shared_ptr<detail::TypedNode<In>> source_;
   Pipe pipe_;
   std::shared_ptr<std::shared_ptr<detail::TypedNode<T>>> materialized_;
+};
+
+// What mapWithState returns: the stream of mapped values, plus stateSnapshots().
+template <class M, class SK, class S>
+class MapWithStateDStream : public DStream<M> {
+ public:
+  MapWithStateDStream(std::shared_ptr<detail::ContextCore> core, std::shared_ptr<detail::TypedNode<M>> node,
+                      std::shared_ptr<detail::SnapshotSource<SK, S>> snapshots)
+      : DStream<M>(std::move(core), std::move(node)), snapshots_(std::move(snapshots)) {}
+
+  // Every batch, (key, state) for every key, after the batch's updates and timeouts.
+  // Throws Error(kFailedPrecondition) after start(). Costs a copy of the whole state per batch.
+  DStream<std::pair<SK, S>> stateSnapshots() const {
+    auto node = this->node();
+    auto snapshots = snapshots_;
+    return this->template makeTransform<std::pair<SK, S>>(
+        "stateSnapshots", {node}, [node, snapshots](Time t) -> std::optional<RDD<std::pair<SK, S>>> {
+          if (!node->getOrCompute(t)) return std::nullopt;
+          return snapshots->snapshot();
+        });
+  }
+
+ private:
+  std::shared_ptr<detail::SnapshotSource<SK, S>> snapshots_;
 };
 
 }  // namespace dstream

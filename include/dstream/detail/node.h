@@ -90,6 +90,14 @@ class TypedNode : public Node {
     return rdd;
   }
 
+  // How many generated batches this node remembers (tests check that windows free memory).
+  std::size_t numRemembered() const { return generated_.size(); }
+  // The batch at `t` if it is remembered; never computes (checkpoints read windows with it).
+  std::optional<RDD<T>> remembered(Time t) const {
+    auto it = generated_.find(t);
+    return it == generated_.end() ? std::nullopt : std::optional<RDD<T>>(it->second);
+  }
+
   void clearOldData(Time t) override {
     generated_.erase(generated_.begin(), generated_.upper_bound(t - remember_));
   }

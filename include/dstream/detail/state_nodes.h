@@ -1,0 +1,325 @@
+// The nodes behind updateStateByKey (Spark's StateDStream) and mapWithState (Spark's
+// MapWithStateDStream). Each keeps its keys' state in `numPartitions` hash maps, key k in
+// map Hasher(k) % numPartitions, updated in parallel, one task per map; keys are kept as
+// StoredKey<K>, so string_view keys survive the batches they came from.
+//
+// Thread-safety: the nodes belong to the batch thread; the user's function is copied per
+// partition task, so one copy is never called from two threads at once.
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dstream/detail/node.h"
+#include "dstream/detail/shuffle.h"
+#include "dstream/detail/state_checkpoint.h"
+#include "dstream/detail/window_nodes.h"
+#include "dstream/rdd.h"
+#include "dstream/state.h"
+
+namespace dstream::detail {
+
+// Finds key `k` (a batch's key type) in a map keyed by StoredKey<K>, without building a
+// std::string for string_view keys (the string hasher is transparent).
+template <class Map, class K>
+auto findStored(Map& m, const K& k) {
+  using SK = typename Map::key_type;
+  if constexpr (std::is_same_v<SK, K> || std::is_same_v<K, std::string_view>) {
+    return m.find(k);
+  } else {
+    return m.find(SK(k));
+  }
+}
+
+// Spreads initial states over the hash partitions.
+template <class SK, class S, class Maps>
+void loadInitial(std::vector<std::pair<SK, S>>& initial, Maps& maps) {
+  for (auto& [k, s] : initial) {
+    auto& m = maps[partitionOf(k, maps.size())];
+    m.insert_or_assign(std::move(k), std::move(s));
+  }
+  initial.clear();
+}
+
+// updateStateByKey(f): every batch, f(newValues, oldState) for every key that has a state
+// or new values; nullopt removes the key. The batch's values arrive grouped by key, in the
+// same hash partitioning as the state. Cost per batch: the number of keys with state.
+template <class K, class V, class S, class F>
+class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
+ public:
+  using SK = StoredKey<K>;
+  using Out = std::pair<SK, S>;
+  using Grouped = std::pair<K, std::vector<V>>;
+  UpdateStateNode(ContextCore* c, std::shared_ptr<TypedNode<Grouped>> parent, F f, std::size_t numPartitions,
+                  std::vector<Out> initial)
+      : TypedNode<Out>(c, "updateStateByKey", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)),
+        f_(std::move(f)), state_(numPartitions), initial_(std::move(initial)) {}
+
+  // Checkpoint: every key's state; a restored stream does not load the initial RDD again.
+  bool hasState() const override { return kCheckpointable; }
+  void writeState(BinaryWriter& w) const override {
+    if constexpr (kCheckpointable) {
+      writeStateHeader(w, lastTime_);
+      writePartitionedMaps(w, state_, [](BinaryWriter& out, const S& s) { out.write(s); });
+    }
+  }
+  void readState(BinaryReader& r) override {
+    if constexpr (kCheckpointable) {
+      lastTime_ = readStateHeader(r, this->kind());
+      readPartitionedMaps(r, state_, [](BinaryReader& in) { return in.read<S>(); });
+      initial_.clear();
+    }
+  }
+
+ protected:
+  std::optional<RDD<Out>> compute(Time t) override {
+    loadInitial(initial_, state_);
+    // A batch nobody asked for (a downstream window that skips slides) still updates state.
+    if (lastTime_) {
+      for (Time s = *lastTime_ + this->slide_; s < t; s += this->slide_) step(s);
+    }
+    return step(t);
+  }
+
+ private:
+  RDD<Out> step(Time t) {
+    auto in = parent_->getOrCompute(t);
+    RDD<Grouped> batch = in ? *in : RDD<Grouped>();
+    const std::size_t n = state_.size();
+    auto pool = this->context().pool();
+    Partitions<Out> out(n);
+    forEachIndex(pool.get(), n, [&](std::size_t p) {
+      F f = f_;
+      auto& m = state_[p];
+      HashMap<K, const std::vector<V>*> fresh;
+      std::vector<Out> added;
+      forEachInPartition(batch, p, n, [&](const K& k, const std::vector<V>& vs) {
+        if (findStored(m, k) != m.end()) {
+          fresh.emplace(k, &vs);
+        } else if (std::optional<S> s = f(std::span<const V>(vs), std::optional<S>())) {
+          added.emplace_back(SK(k), std::move(*s));
+        }
+      });
+      for (auto it = m.begin(); it != m.end();) {
+        std::span<const V> vs;
+        if (!fresh.empty()) {
+          auto fit = [&] {
+            if constexpr (std::is_same_v<SK, K>) return fresh.find(it->first);
+            else return fresh.find(K(it->first));
+          }();
+          if (fit != fresh.end()) vs = *fit->second;
+        }
+        if (std::optional<S> s = f(vs, std::optional<S>(std::move(it->second)))) {
+          it->second = std::move(*s);
+          ++it;
+        } else {
+          m.erase(it++);
+        }
+      }
+      for (auto& kv : added) m.insert_or_assign(std::move(kv.first), std::move(kv.second));
+      out[p] = std::make_shared<Partition<Out>>(m.begin(), m.end());
+    });
+    lastTime_ = t;
+    return RDD<Out>(std::move(out), Owners{}, std::move(pool));
+  }
+
+  std::shared_ptr<TypedNode<Grouped>> parent_;
+  F f_;
+  std::vector<HashMap<SK, S>> state_;
+  std::vector<Out> initial_;  // loaded into state_ by the first batch
+  std::optional<Time> lastTime_;
+  static constexpr bool kCheckpointable = Serializable<SK> && Serializable<S>;
+};
+
+// Where stateSnapshots() reads the state after a batch.
+template <class SK, class S>
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  virtual RDD<std::pair<SK, S>> snapshot() const = 0;
+};
+
+// What a mapping function emits: M for f(const SK&, std::optional<V>, State<S>&) -> M, or
+// Spark's timed form f(Time, const SK&, std::optional<V>, State<S>&) -> std::optional<M>.
+template <class K, class V, class S, class F>
+struct MappedOf {
+  using SK = StoredKey<K>;
+  static constexpr bool kTimed = std::is_invocable_v<F&, Time, const SK&, std::optional<V>, State<S>&>;
+  static constexpr bool kPlain = std::is_invocable_v<F&, const SK&, std::optional<V>, State<S>&>;
+  static_assert(kTimed || kPlain,
+                "dstream: mapWithState: the function must be callable as f(const K& key, std::optional<V> value, "
+                "dstream::State<S>& state) -> M, or f(Time, const K&, std::optional<V>, State<S>&) -> std::optional<M>, "
+                "where K is the stream's key type (std::string for std::string_view keys)");
+  template <bool kT, class = void>
+  struct Result { using type = std::decay_t<std::invoke_result_t<F&, const SK&, std::optional<V>, State<S>&>>; };
+  template <class Void>
+  struct Result<true, Void> {
+    using type = typename std::decay_t<std::invoke_result_t<F&, Time, const SK&, std::optional<V>, State<S>&>>::value_type;
+  };
+  using type = typename Result<kTimed || !kPlain>::type;
+};
+
+// mapWithState(spec): f runs once per record, in order within a partition, with its key's
+// State<S>; then keys idle for longer than the timeout get a last call (value nullopt,
+// isTimingOut()) and are removed. Emits what f returns, data records first, then timeouts.
+//
+// Timeouts without a scan: each partition keeps a queue of (time, key), appended when a key
+// receives data, so it is in time order. A batch at t pops entries older than t - timeout;
+// an entry is stale (skipped) when its key was refreshed or removed since. Cost per batch:
+// the records, plus the entries that age out (at most one per key refresh).
+template <class K, class V, class S, class F>
+class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::type>,
+                               public SnapshotSource<StoredKey<K>, S> {
+ public:
+  using SK = StoredKey<K>;
+  using M = typename MappedOf<K, V, S, F>::type;
+  using KV = std::pair<K, V>;
+  MapWithStateNode(ContextCore* c, std::shared_ptr<TypedNode<KV>> parent, F f, std::size_t numPartitions,
+                   std::optional<Duration> timeout, std::vector<std::pair<SK, S>> initial)
+      : TypedNode<M>(c, "mapWithState", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)),
+        f_(std::move(f)), timeout_(timeout), state_(numPartitions), timers_(numPartitions) {
+    for (auto& [k, s] : initial) initial_.emplace_back(std::move(k), Entry{std::move(s), Time{}});
+  }
+
+  // Checkpoint: every key's state and last data time; the timeout queues are rebuilt from
+  // those times. A restored stream does not load the initial RDD again.
+  bool hasState() const override { return kCheckpointable; }
+  void writeState(BinaryWriter& w) const override {
+    if constexpr (kCheckpointable) {
+      writeStateHeader(w, lastTime_);
+      writePartitionedMaps(w, state_, [](BinaryWriter& out, const Entry& e) {
+        out.write(e.value);
+        out.write(e.updated);
+      });
+    }
+  }
+  void readState(BinaryReader& r) override {
+    if constexpr (kCheckpointable) {
+      lastTime_ = readStateHeader(r, this->kind());
+      readPartitionedMaps(r, state_, [](BinaryReader& in) {
+        S value = in.read<S>();
+        return Entry{std::move(value), in.read<Time>()};
+      });
+      initial_.clear();
+      for (std::size_t p = 0; p < state_.size(); ++p) {
+        timers_[p].clear();
+        if (!timeout_) continue;
+        std::vector<std::pair<Time, SK>> byTime;
+        for (const auto& [k, e] : state_[p]) byTime.emplace_back(e.updated, k);
+        std::sort(byTime.begin(), byTime.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        timers_[p].assign(byTime.begin(), byTime.end());
+      }
+    }
+  }
+
+  // The state of every key after the latest batch computed (stateSnapshots()).
+  RDD<std::pair<SK, S>> snapshot() const override {
+    Partitions<std::pair<SK, S>> out;
+    for (const auto& m : state_) {
+      auto part = std::make_shared<Partition<std::pair<SK, S>>>();
+      part->reserve(m.size());
+      for (const auto& [k, e] : m) part->emplace_back(k, e.value);
+      out.push_back(std::move(part));
+    }
+    return RDD<std::pair<SK, S>>(std::move(out), Owners{}, this->context().pool());
+  }
+
+ protected:
+  std::optional<RDD<M>> compute(Time t) override {
+    if (!initial_.empty()) {
+      for (auto& kv : initial_) kv.second.updated = t;  // Spark: initial states date from the first batch
+      loadInitial(initial_, state_);
+      for (std::size_t p = 0; p < state_.size(); ++p) {
+        if (timeout_) for (const auto& [k, e] : state_[p]) timers_[p].emplace_back(t, k);
+      }
+    }
+    if (lastTime_) {
+      for (Time s = *lastTime_ + this->slide_; s < t; s += this->slide_) step(s);
+    }
+    return step(t);
+  }
+
+ private:
+  struct Entry {
+    S value;
+    Time updated;  // the last batch that gave the key data (for the idle timeout)
+  };
+
+  // f's result for one call, as 0 or 1 element.
+  template <class... A>
+  void call(F& f, std::vector<M>& mapped, A&&... args) {
+    if constexpr (MappedOf<K, V, S, F>::kTimed) {
+      if (auto r = f(std::forward<A>(args)...)) mapped.push_back(std::move(*r));
+    } else {
+      mapped.push_back(f(std::forward<A>(args)...));
+    }
+  }
+
+  RDD<M> step(Time t) {
+    auto in = parent_->getOrCompute(t);
+    const std::size_t n = state_.size();
+    auto pool = this->context().pool();
+    auto buckets = hashPartition(pool.get(), in ? in->partitions() : Partitions<KV>{}, n);
+    Partitions<M> out(n);
+    forEachIndex(pool.get(), n, [&](std::size_t p) {
+      F f = f_;
+      auto& m = state_[p];
+      auto& timers = timers_[p];
+      std::vector<M> mapped;
+      auto invoke = [&](const SK& key, std::optional<V> value, State<S>& st) {
+        if constexpr (MappedOf<K, V, S, F>::kTimed) call(f, mapped, t, key, std::move(value), st);
+        else call(f, mapped, key, std::move(value), st);
+      };
+      for (auto& source : buckets) {
+        for (auto& [k, v] : source[p]) {
+          auto it = findStored(m, k);
+          bool had = it != m.end();
+          State<S> st(had ? std::optional<S>(std::move(it->second.value)) : std::nullopt, false);
+          std::optional<SK> fresh;
+          if (!had) fresh.emplace(k);
+          invoke(had ? it->first : *fresh, std::optional<V>(std::move(v)), st);
+          if (!st.exists()) {
+            if (had) m.erase(it);
+            continue;
+          }
+          if (!had) it = m.emplace(std::move(*fresh), Entry{std::move(*st.value()), Time{}}).first;
+          else it->second.value = std::move(*st.value());
+          if (timeout_ && it->second.updated != t) timers.emplace_back(t, it->first);
+          it->second.updated = t;
+        }
+      }
+      if (timeout_) {
+        const Time threshold = t - *timeout_;
+        while (!timers.empty() && timers.front().first < threshold) {
+          auto [when, key] = std::move(timers.front());
+          timers.pop_front();
+          auto it = m.find(key);
+          if (it == m.end() || it->second.updated != when) continue;  // refreshed or removed since
+          State<S> st(std::optional<S>(std::move(it->second.value)), true);
+          invoke(key, std::nullopt, st);
+          m.erase(it);
+        }
+      }
+      out[p] = std::make_shared<Partition<M>>(std::move(mapped));
+    });
+    lastTime_ = t;
+    return RDD<M>(std::move(out), Owners{}, std::move(pool));
+  }
+
+  std::shared_ptr<TypedNode<KV>> parent_;
+  F f_;
+  std::optional<Duration> timeout_;
+  std::vector<HashMap<SK, Entry>> state_;
+  std::vector<std::deque<std::pair<Time, SK>>> timers_;  // per partition, in time order
+  std::vector<std::pair<SK, Entry>> initial_;            // loaded by the first batch
+  std::optional<Time> lastTime_;
+  static constexpr bool kCheckpointable = Serializable<SK> && Serializable<S>;
+};
+
+}  // namespace dstream::detail

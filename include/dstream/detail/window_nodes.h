@@ -1,0 +1,238 @@
+// The nodes behind the keyed window operations (stream.h, "Windowed and stateful
+// operations"): DetachedNode makes a per-batch reduced batch safe to keep for a whole
+// window, and ReducedWindowNode is reduceByKeyAndWindow with an inverse function (Spark's
+// ReducedWindowedDStream), which updates the previous window's result instead of reducing
+// the whole window again.
+//
+// Thread-safety: as every node, these belong to the batch thread; inside compute() the
+// partitions of the window's result are updated in parallel, one task per partition.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dstream/detail/node.h"
+#include "dstream/detail/shuffle.h"
+#include "dstream/detail/state_checkpoint.h"
+#include "dstream/rdd.h"
+#include "dstream/state.h"
+
+namespace dstream::detail {
+
+// The filterFunc used when none is given: keeps every key.
+struct KeepAll {
+  template <class X>
+  bool operator()(const X&) const { return true; }
+};
+
+// True for value types that cannot point into a batch's buffers, so a batch of them can
+// drop the buffers' owners. Anything else keeps them (safe, but holds the buffers).
+template <class V>
+struct OwnsItsData : std::bool_constant<std::is_arithmetic_v<V> || std::is_enum_v<V>> {};
+template <>
+struct OwnsItsData<std::string> : std::true_type {};
+template <class A, class B>
+struct OwnsItsData<std::pair<A, B>> : std::bool_constant<OwnsItsData<A>::value && OwnsItsData<B>::value> {};
+template <class A>
+struct OwnsItsData<std::vector<A>> : OwnsItsData<A> {};
+template <class A>
+struct OwnsItsData<std::optional<A>> : OwnsItsData<A> {};
+
+// A reduced batch with its keys as StoredKey<K> and, when the values allow it, without the
+// owners of the source's buffers. It does not ask its parent to remember anything beyond
+// its own batch: windows over it keep these compact batches, not the raw input.
+template <class K, class V>
+class DetachedNode final : public TypedNode<std::pair<StoredKey<K>, V>> {
+ public:
+  using Out = std::pair<StoredKey<K>, V>;
+  DetachedNode(ContextCore* c, std::shared_ptr<TypedNode<std::pair<K, V>>> parent)
+      : TypedNode<Out>(c, "detach", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)) {}
+
+  void rememberAtLeast(Duration d) override { this->remember_ = std::max(this->remember_, d); }
+
+ protected:
+  std::optional<RDD<Out>> compute(Time t) override {
+    auto in = parent_->getOrCompute(t);
+    if (!in) return std::nullopt;
+    Owners owners = OwnsItsData<V>::value ? Owners{} : in->owners();
+    if constexpr (std::is_same_v<StoredKey<K>, K>) {
+      return RDD<Out>(in->partitions(), std::move(owners), in->pool());
+    } else {
+      Partitions<Out> out(in->numPartitions());
+      forEachIndex(in->pool().get(), out.size(), [&](std::size_t i) {
+        auto part = std::make_shared<Partition<Out>>();
+        part->reserve(in->partition(i).size());
+        for (const auto& [k, v] : in->partition(i)) part->emplace_back(StoredKey<K>(k), v);
+        out[i] = std::move(part);
+      });
+      return RDD<Out>(std::move(out), std::move(owners), in->pool());
+    }
+  }
+
+ private:
+  std::shared_ptr<TypedNode<std::pair<K, V>>> parent_;
+};
+
+// Calls fn(key, value) for the pairs of `rdd` that belong in hash partition p of n. A
+// reduced batch made with n partitions has exactly those in its partition p.
+template <class K, class V, class Fn>
+void forEachInPartition(const RDD<std::pair<K, V>>& rdd, std::size_t p, std::size_t n, Fn&& fn) {
+  if (rdd.numPartitions() == n) {
+    for (const auto& [k, v] : rdd.partition(p)) fn(k, v);
+    return;
+  }
+  for (std::size_t q = 0; q < rdd.numPartitions(); ++q) {
+    for (const auto& [k, v] : rdd.partition(q)) {
+      if (partitionOf(k, n) == p) fn(k, v);
+    }
+  }
+}
+
+// reduceByKeyAndWindow(f, invF, W, S): the window at t, from the window at t - S.
+//
+//   reduced batches:   | o1 | o2 | x  | x  | x  | n1 | n2 |
+//   window at t - S:   [ o1   o2   x    x    x  ]
+//   window at t:                 [ x    x    x    n1   n2 ]
+//   leaving = (t - S - W, t - W] (o1, o2): value = invF(value, v)
+//   entering = (t - S, t]        (n1, n2): value = f(value, v), or v for a new key
+//
+// So a slide costs work for the batches entering and leaving (plus one copy of the result),
+// whatever the window's length. The result lives in `numPartitions` hash maps, key k in map
+// Hasher(k) % numPartitions, updated in parallel. After the update, filterFunc runs on the
+// keys touched, and those it rejects are dropped (Spark filters every key; untouched keys
+// passed it before and have the same value). A key absent from the previous window (dropped
+// by filterFunc) ignores leaving values: a filterFunc should drop only keys whose value
+// equals "no data" (a count of 0), as in Spark, which throws in that case instead.
+//
+// Checkpoint: the window's result, the time it is for, and the reduced batches still in
+// the window (they leave later); so a restored stream resumes exactly, with no replay.
+//
+// The first windows (t - S <= zero time) and any window whose predecessor was not computed
+// (a downstream window that skips slides) or does not overlap (S >= W) are rebuilt from the
+// batches in (t - W, t].
+template <class K, class V, class F, class G, class Filter>
+class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
+ public:
+  using KV = std::pair<K, V>;
+  ReducedWindowNode(ContextCore* c, std::string kind, std::shared_ptr<TypedNode<KV>> parent, F f, G invF,
+                    Filter filter, Duration window, Duration slide, std::size_t numPartitions)
+      : TypedNode<KV>(c, std::move(kind), {parent.get()}, slide), parent_(std::move(parent)), f_(std::move(f)),
+        invF_(std::move(invF)), filter_(std::move(filter)), window_(window), state_(numPartitions) {}
+
+  // The leaving batches are up to W + S old: the parent keeps them (Spark remembers the
+  // reduced stream for the window plus this stream's own remember duration).
+  void rememberAtLeast(Duration d) override {
+    this->remember_ = std::max(this->remember_, d);
+    parent_->rememberAtLeast(this->remember_ + window_);
+  }
+
+  bool hasState() const override { return kCheckpointable; }
+  void writeState(BinaryWriter& w) const override {
+    if constexpr (kCheckpointable) {
+      writeStateHeader(w, lastTime_);
+      writePartitionedMaps(w, state_, [](BinaryWriter& out, const V& v) { out.write(v); });
+      std::map<Time, std::vector<KV>> inWindow;
+      if (lastTime_) {
+        for (Time s = *lastTime_ - window_ + parent_->slideDuration(); s <= *lastTime_; s += parent_->slideDuration()) {
+          if (auto it = restored_.find(s); it != restored_.end()) inWindow[s] = it->second.collect();
+          else if (auto rdd = parent_->remembered(s)) inWindow[s] = rdd->collect();
+        }
+      }
+      w.write(inWindow);
+    }
+  }
+  void readState(BinaryReader& r) override {
+    if constexpr (kCheckpointable) {
+      lastTime_ = readStateHeader(r, this->kind());
+      readPartitionedMaps(r, state_, [](BinaryReader& in) { return in.read<V>(); });
+      restored_.clear();
+      for (auto& [s, pairs] : r.read<std::map<Time, std::vector<KV>>>()) {
+        restored_.emplace(s, RDD<KV>::parallelize(std::move(pairs)));
+      }
+    }
+  }
+
+  // The number of keys in the current window (for tests and metrics).
+  std::size_t numKeys() const {
+    std::size_t n = 0;
+    for (const auto& m : state_) n += m.size();
+    return n;
+  }
+
+ protected:
+  std::optional<RDD<KV>> compute(Time t) override {
+    const Duration step = parent_->slideDuration();
+    const Time zero = this->zeroTime_;
+    const Time prev = t - this->slide_;
+    const bool continues = this->slide_ < window_ && (lastTime_ ? *lastTime_ == prev : prev <= zero);
+    std::vector<RDD<KV>> leaving, entering;
+    auto collect = [&](Time from, Time to, std::vector<RDD<KV>>& into) {  // batches in (from, to]
+      for (Time s = from + step; s <= to; s += step) {
+        if (auto it = restored_.find(s); it != restored_.end()) {
+          into.push_back(it->second);  // from a checkpoint: older than this run's first batch
+          continue;
+        }
+        if (s <= zero) continue;
+        if (auto rdd = parent_->getOrCompute(s)) into.push_back(*rdd);
+      }
+    };
+    if (continues) {
+      collect(prev - window_, t - window_, leaving);
+      collect(prev, t, entering);
+    } else {
+      for (auto& m : state_) m.clear();
+      collect(t - window_, t, entering);
+    }
+    const std::size_t n = state_.size();
+    auto pool = this->context().pool();
+    Partitions<KV> out(n);
+    forEachIndex(pool.get(), n, [&](std::size_t p) {
+      F f = f_;  // copies per task: user callables never race
+      G invF = invF_;
+      Filter keep = filter_;
+      auto& m = state_[p];
+      for (const auto& rdd : leaving) {
+        forEachInPartition(rdd, p, n, [&](const K& k, const V& v) {
+          if (auto it = m.find(k); it != m.end()) it->second = invF(std::move(it->second), v);
+        });
+      }
+      for (const auto& rdd : entering) {
+        forEachInPartition(rdd, p, n, [&](const K& k, const V& v) {
+          auto [it, inserted] = m.try_emplace(k, v);
+          if (!inserted) it->second = f(std::move(it->second), v);
+        });
+      }
+      if constexpr (!std::is_same_v<Filter, KeepAll>) {
+        auto check = [&](const K& k, const V&) {
+          if (auto it = m.find(k); it != m.end() && !keep(std::as_const(*it))) m.erase(it);
+        };
+        for (const auto& rdd : leaving) forEachInPartition(rdd, p, n, check);
+        for (const auto& rdd : entering) forEachInPartition(rdd, p, n, check);
+      }
+      auto part = std::make_shared<Partition<KV>>(m.begin(), m.end());
+      out[p] = std::move(part);
+    });
+    lastTime_ = t;
+    restored_.erase(restored_.begin(), restored_.upper_bound(t - window_));
+    return RDD<KV>(std::move(out), Owners{}, std::move(pool));
+  }
+
+ private:
+  std::shared_ptr<TypedNode<KV>> parent_;
+  F f_;
+  G invF_;
+  Filter filter_;
+  Duration window_;
+  std::vector<HashMap<K, V>> state_;  // the window at lastTime_, by hash partition
+  std::optional<Time> lastTime_;      // unset before the first window
+  std::map<Time, RDD<KV>> restored_;  // reduced batches read from a checkpoint
+  static constexpr bool kCheckpointable = Serializable<K> && Serializable<V>;
+};
+
+}  // namespace dstream::detail

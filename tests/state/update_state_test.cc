@@ -1,0 +1,117 @@
+// updateStateByKey: Spark's semantics (called for every key with state or new values, every
+// batch; nullopt removes), initial state, string_view keys, and layout independence.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dstream/dstream.h"
+#include "windows/window_test_util.h"
+
+namespace dstream {
+namespace {
+
+using testing::runStream;
+using windowtest::LayoutTest;
+using windowtest::sorted;
+using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
+
+class UpdateStateTest : public LayoutTest {};
+INSTANTIATE_TEST_SUITE_P(Layouts, UpdateStateTest, windowtest::allLayouts(), windowtest::layoutName);
+
+auto wordPairs(auto s) {
+  return s.flatMap([](const std::string& l) { return split(l, ' '); })
+      .map([](std::string_view w) { return std::pair<std::string_view, long>(w, 1L); });
+}
+
+const auto kRunningCount = [](std::span<const long> vs, std::optional<long> s) {
+  return std::optional<long>(s.value_or(0) + std::accumulate(vs.begin(), vs.end(), 0L));
+};
+
+TEST_P(UpdateStateTest, RunningCountKeepsKeysAcrossBatches) {
+  auto out = runStream<std::string>({{"a b a"}, {}, {"b c"}}, [](auto s) {
+    return wordPairs(s).updateStateByKey(kRunningCount);
+  }, opts());
+  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}}}));
+}
+
+TEST_P(UpdateStateTest, CalledForEveryKeyEveryBatchAndNulloptRemoves) {
+  // The state counts the batches since the key's last value; a key idle for 2 batches goes.
+  auto out = runStream<std::string>({{"a b"}, {"b"}, {}, {}, {"a"}}, [](auto s) {
+    return wordPairs(s).template updateStateByKey<long>([](std::span<const long> vs, std::optional<long> idle) {
+      if (!vs.empty()) return std::optional<long>(0);
+      if (*idle + 1 >= 2) return std::optional<long>();
+      return std::optional<long>(*idle + 1);
+    }, 3);
+  }, opts());
+  EXPECT_EQ(sorted(out), (Counts{{{"a", 0}, {"b", 0}}, {{"a", 1}, {"b", 0}}, {{"b", 1}}, {}, {{"a", 0}}}));
+}
+
+TEST_P(UpdateStateTest, NewKeysReturningNulloptAreNeverCreated) {
+  auto out = runStream<std::string>({{"keep drop"}}, [](auto s) {
+    return wordPairs(s).template updateStateByKey<long>([](std::span<const long> vs, std::optional<long> st) {
+      return vs.size() == 1 && !st ? std::optional<long>(1) : std::optional<long>();
+    });
+  }, opts());
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].size(), 2u);
+  auto dropOnly = runStream<std::string>({{"x x"}}, [](auto s) {
+    return wordPairs(s).template updateStateByKey<long>([](std::span<const long> vs, std::optional<long>) {
+      return vs.size() == 1 ? std::optional<long>(1) : std::optional<long>();
+    });
+  }, opts());
+  EXPECT_EQ(dropOnly, (Counts{{}}));
+}
+
+TEST_P(UpdateStateTest, InitialStateIsUsedAndUpdated) {
+  auto initial = RDD<std::pair<std::string, long>>::parallelize({{"a", 10}, {"z", 5}}, 2);
+  auto out = runStream<std::string>({{"a b"}, {}}, [&](auto s) {
+    return wordPairs(s).updateStateByKey(kRunningCount, 2, initial);
+  }, opts());
+  EXPECT_EQ(sorted(out), (Counts{{{"a", 11}, {"b", 1}, {"z", 5}}, {{"a", 11}, {"b", 1}, {"z", 5}}}));
+}
+
+TEST_P(UpdateStateTest, StateTypeCanDifferFromValueType) {
+  using Seen = std::vector<std::vector<std::pair<int, std::string>>>;
+  using KV = std::pair<int, char>;
+  auto out = runStream<KV>({{{1, 'a'}, {2, 'x'}}, {{1, 'b'}}}, [](auto s) {
+    return s.updateStateByKey([](std::span<const char> vs, std::optional<std::string> st) {
+      std::string acc = st.value_or("");
+      std::string add(vs.begin(), vs.end());
+      std::sort(add.begin(), add.end());
+      return std::optional<std::string>(acc + add);
+    });
+  }, opts());
+  EXPECT_EQ(sorted(out), (Seen{{{1, "a"}, {2, "x"}}, {{1, "ab"}, {2, "x"}}}));
+}
+
+TEST(UpdateStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
+  std::vector<std::vector<std::string>> input;
+  for (int b = 0; b < 8; ++b) input.push_back({"w" + std::to_string(b % 3) + " w" + std::to_string(b % 5) + " common"});
+  Counts first;
+  for (const char* master : {"local", "local[2]", "local[4]"}) {
+    for (std::size_t parts : {1u, 4u}) {
+      for (std::size_t statePartitions : {1u, 3u}) {
+        auto out = runStream<std::string>(input, [&](auto s) {
+          return wordPairs(s).updateStateByKey(kRunningCount, statePartitions);
+        }, {.master = master, .partitionsPerBatch = parts});
+        if (first.empty()) first = sorted(out);
+        EXPECT_EQ(sorted(out), first);
+      }
+    }
+  }
+}
+
+TEST(UpdateStateUidTest, KeepsWorkingWithAUid) {
+  auto out = runStream<std::string>({{"a"}, {"a"}}, [](auto s) {
+    return wordPairs(s).updateStateByKey(kRunningCount).uid("running-count");
+  });
+  EXPECT_EQ(out, (Counts{{{"a", 1}}, {{"a", 2}}}));
+}
+
+}  // namespace
+}  // namespace dstream
