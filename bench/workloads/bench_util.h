@@ -1,0 +1,143 @@
+// Shared helpers of the workload benchmarks: order-independent checksums, a lazy word
+// splitter, peak memory, timing and percentiles. Nothing here knows about streams.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <string_view>
+#include <vector>
+
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
+namespace dstream::bench {
+
+inline std::uint64_t hashBytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+
+// A transparent string hash (XXH3, as the engine's): maps keyed by std::string find
+// std::string_view keys without a copy. (Debian's abseil has its own string_view type, so
+// absl's default hash does not accept std::string_view lookups.)
+struct StrHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return hashBytes(s); }
+};
+struct StrEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+
+inline std::uint64_t mixValue(std::uint64_t h, std::int64_t v) {
+  std::uint64_t x = h ^ (static_cast<std::uint64_t>(v) * 0x9E3779B97F4A7C15ull);
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ull;
+  return x ^ (x >> 29);
+}
+
+// A checksum over a sequence of batch outputs. Within a batch the elements are summed, so
+// partition order does not matter; batches are chained in order, so a missing, extra or
+// shifted batch changes the result. dstream and the loops both feed one of these.
+class Checksum {
+ public:
+  void beginBatch(std::int64_t batchIndex) { batch_ = mixValue(0x51ED27ull, batchIndex); }
+  void addPair(std::string_view key, std::int64_t value) {
+    if (dump_) std::fprintf(stderr, "%s %lld %.*s %lld\n", dump_, static_cast<long long>(batches_),
+                            static_cast<int>(key.size()), key.data(), static_cast<long long>(value));
+    batch_ += mixValue(hashBytes(key), value);
+  }
+  void addValue(std::int64_t value) { addPair("", value); }
+  // With BENCH_DUMP set, every item goes to stderr tagged `tag` (to find a mismatch).
+  void dumpAs(const char* tag) { dump_ = std::getenv("BENCH_DUMP") ? tag : nullptr; }
+  // Ordered items (e.g. a top-10 list): position matters.
+  void addRanked(std::size_t rank, std::string_view key, std::int64_t value) {
+    batch_ += mixValue(hashBytes(key) + rank * 0x100000001B3ull, value);
+  }
+  void endBatch() {
+    total_ = mixValue(total_ ^ batch_, static_cast<std::int64_t>(++batches_));
+  }
+  std::uint64_t value() const { return total_; }
+  std::uint64_t batches() const { return batches_; }
+
+ private:
+  std::uint64_t batch_ = 0;
+  std::uint64_t total_ = 0x12345678ull;
+  std::uint64_t batches_ = 0;
+  const char* dump_ = nullptr;
+};
+
+// The space-separated words of a line, produced lazily: flatMap accepts any input range,
+// so the per-line vector that dstream::split would allocate is not needed. A user of the
+// library can write the same; it is what a tuned Spark job does with an Iterator.
+class Words {
+ public:
+  class Iterator {
+   public:
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const char* p, const char* end) : p_(p), end_(end) { find(); }
+    std::string_view operator*() const { return {p_, static_cast<std::size_t>(wordEnd_ - p_)}; }
+    Iterator& operator++() {
+      p_ = wordEnd_ == end_ ? end_ : wordEnd_ + 1;
+      find();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return p_ == end_; }
+
+   private:
+    void find() {
+      while (p_ != end_ && (*p_ == ' ' || *p_ == '\n')) ++p_;
+      if (p_ == end_) return;
+      const void* sp = std::memchr(p_, ' ', static_cast<std::size_t>(end_ - p_));
+      wordEnd_ = sp ? static_cast<const char*>(sp) : end_;
+      if (wordEnd_ > p_ && wordEnd_[-1] == '\n') --wordEnd_;
+    }
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    const char* wordEnd_ = nullptr;
+  };
+  explicit Words(std::string_view line) : line_(line) {}
+  Iterator begin() const { return {line_.data(), line_.data() + line_.size()}; }
+  std::default_sentinel_t end() const { return {}; }
+
+ private:
+  std::string_view line_;
+};
+
+// Calls f(word) for each space-separated word of `line` (the loops' splitter).
+template <class F>
+inline void forEachWord(std::string_view line, F&& f) {
+  for (std::string_view w : Words(line)) f(w);
+}
+
+// Peak resident set size of this process so far, in MiB.
+inline double peakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+inline double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The q-quantile (0..1) of `values` by nearest rank; 0 for an empty vector.
+inline double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  auto rank = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(rank, values.size() - 1)];
+}
+
+inline double median(std::vector<double> values) { return percentile(std::move(values), 0.5); }
+
+}  // namespace dstream::bench

@@ -1,0 +1,59 @@
+// The standard streaming workloads, each twice: as a dstream program (engine_workloads.cc)
+// and as a hand-written single-thread loop over the same batches (loop_workloads.cc). Both
+// feed a Checksum with the same outputs, batch by batch, so a run can prove they agree.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "inputs.h"
+
+namespace dstream::bench {
+
+enum class Workload {
+  kGrep,          // filter(line contains "abc").count() per batch
+  kWordCount,     // flatMap(split).map((w, 1)).reduceByKey(+) per batch
+  kWindowed,      // reduceByKeyAndWindow(+, -, W, 1 s) dropping zero counts, top 10 per slide
+  kWindowedNoInv, // reduceByKeyAndWindow(+, W, 1 s), top 10 per slide
+  kRunning,       // updateStateByKey(running sum) over the words
+  kYsb,           // JSON, event_type == "view", ad -> campaign, count per campaign per 10 s
+  kVenue,         // Meetup JSON -> venue name -> count per batch, and count per 30 s window every 10 s
+  // The same two with the engine's own windowed operations (reduceByKeyAndWindow without
+  // inverse at slide 10 s; countByWindow(30 s, 10 s)). They disagree with the loops until the
+  // engine bug described in bench/README.md ("Known engine bugs") is fixed, so bench/run
+  // leaves them out unless asked (--known-bugs).
+  kYsbEngineWindow,
+  kVenueEngineWindow,
+};
+
+std::optional<Workload> parseWorkload(std::string_view name);
+DataKind dataFor(Workload w);
+
+struct RunConfig {
+  int threads = 1;             // local[threads]; also the number of partitions of a batch
+  int warmup = 5;              // batches run before timing starts
+  int measured = 40;           // timed batches
+  int windowBatches = 30;      // W of the windowed workloads, in 1 s batches
+  std::string checkpointDir;   // kRunning: checkpoint here (state every 10 batches) if set
+};
+
+struct RunResult {
+  double seconds = 0;          // wall time of the measured batches
+  std::uint64_t checksum = 0;  // over every batch's output, warm-up included
+  std::uint64_t outputs = 0;   // batches that produced output
+  long keys = 0;               // keys in the last output (state or window size)
+};
+
+RunResult runEngine(Workload w, const Input& in, const RunConfig& cfg);
+RunResult runLoop(Workload w, const Input& in, const RunConfig& cfg);
+
+// Shared by both sides so that they search and rank identically.
+inline bool containsAbc(std::string_view line) { return line.find("abc") != std::string_view::npos; }
+constexpr std::size_t kTopN = 10;
+constexpr int kYsbWindowBatches = 10;
+constexpr int kVenueWindowBatches = 30;
+constexpr int kVenueSlideBatches = 10;
+
+}  // namespace dstream::bench
