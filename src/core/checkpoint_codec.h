@@ -1,6 +1,6 @@
 // The bytes of a graph checkpoint (one CheckpointStore record per completed batch) and of a
-// state snapshot (a "state-<ms>" record file beside it). Format in doc/checkpoint_format.md,
-// "Graph checkpoints"; what they are for in doc/recovery.md.
+// state snapshot (a "state-<ms>" record file beside it). Format and purpose in
+// doc/recovery.md, "What is in a checkpoint".
 //
 // Plain data and pure functions: the CheckpointManager fills and reads these.
 // Thread-safety: none needed.

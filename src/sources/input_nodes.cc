@@ -106,6 +106,9 @@ void FileInputNode::readInputs(BinaryReader& r, Time upTo) {
   if (!r.atEnd()) r.fail("unexpected trailing bytes");
   scanner_.restore(state);
   replayUntil_ = upTo;
+  // Batches before the re-run ones are not computed again: carry their records forward, so
+  // that the next checkpoint still has them if it must be recovered from too.
+  filesByBatch_ = replay_;
 }
 
 // ---- socketTextStream ----
@@ -261,7 +264,8 @@ void SocketInputNode::readInputs(BinaryReader& r, Time upTo) {
   }
   if (!r.atEnd()) r.fail("unexpected trailing bytes");
   if (!wal_) return;  // the log was turned off: batches re-run with what arrives now
-  replay_ = std::move(taken);
+  replay_ = taken;
+  taken_ = std::move(taken);  // carried forward, as for files
   replayUntil_ = upTo;
   // Blocks logged after `after` that no completed batch took were received but not
   // processed: they go back into the queue, in log order, for the next batches.
