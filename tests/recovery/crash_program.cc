@@ -1,5 +1,5 @@
 // The program the crash test kills: a word count over a watched directory (or a socket with
-// the write-ahead log), recovered with getOrCreate on every start. Outputs, all with
+// the write-ahead log) with updateStateByKey, recovered with getOrCreate on every start. Outputs, all with
 // saveAsTextFiles under <out>: totals-<t> (running counts per word), batch-<t> (words in the
 // batch), window-<t> (words in the last 3 batches). It stops gracefully once the file
 // <out>/../stop exists and the batches after it have run.
@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -34,7 +35,12 @@ int main(int argc, char** argv) {
                                                {.retryInterval = Milliseconds(50), .blockInterval = Milliseconds(50),
                                                 .writeAheadLog = true});
     auto words = test::wordsOf(lines);
-    test::runningCount(words, "running-count").saveAsTextFiles(out + "/totals");
+    words.map([](std::string_view w) { return std::pair<std::string_view, long>(w, 1L); })
+        .updateStateByKey<long>([](std::span<const long> ones, std::optional<long> total) {
+          return std::optional<long>(total.value_or(0) + static_cast<long>(ones.size()));
+        })
+        .uid("running-count")
+        .saveAsTextFiles(out + "/totals");
     words.count().saveAsTextFiles(out + "/batch");
     words.window(Milliseconds(300), batch).count().saveAsTextFiles(out + "/window");
     return ctx;

@@ -40,11 +40,14 @@ TEST(CrashTest, KilledAtRandomMomentsTheFileWordCountLosesNothingAndCountsNothin
     std::string text;
     int n = std::uniform_int_distribution(1, 30)(rng);
     for (int i = 0; i < n; ++i) {
-      std::string w = "w" + std::to_string(std::uniform_int_distribution(0, 19)(rng));
+      std::string w(1, 'w');
+      w += std::to_string(std::uniform_int_distribution(0, 19)(rng));
       ++expected[w];
       text += w + (i % 7 == 6 ? "\n" : " ");
     }
-    test::writeFileNow(in, "input-" + std::to_string(files++), text);
+    std::string name = "input-";
+    name += std::to_string(files++);
+    test::writeFileNow(in, name, text);
   };
   const int kKills = 24;
   int pointKills = 0;
