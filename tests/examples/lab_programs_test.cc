@@ -135,6 +135,42 @@ TEST(LabProgramsTest, Step5CountsLinesAndVenuesFromASocket) {
   EXPECT_EQ(venues, 134);
 }
 
+TEST(LabProgramsTest, Step6WindowedCountIsTheSumOfTheThreeLatestBatches) {  // Submission 4a
+  LoopbackServer server;
+  TempDir checkpoints;
+  ChildProcess p({program("step6_venuecounter2"), "--host", "127.0.0.1", "--port", std::to_string(server.port()),
+                  "--scale", "0.02", "--run-for", "4", "--checkpoint", checkpoints.path().string()});
+  server.accept();
+  // 0.2 s batches, a 0.6 s window sliding every 0.2 s: send lines over several batches.
+  for (int chunk = 0; chunk < 12; ++chunk) {
+    std::string lines;
+    for (int i = 0; i <= chunk; ++i) lines += i % 2 ? "{\"venue\":{\"venue_name\":\"v\"}}\n" : "{\"guests\":0}\n";
+    server.send(lines);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // real time: the program runs on the system clock
+  }
+  server.closeClient();
+  ASSERT_EQ(p.wait(), 0) << p.output();
+  // Per batch: countByWindow, lines.count(), venues.count(), the venues.
+  auto bodies = pprintBodies(p.output());
+  ASSERT_EQ(bodies.size() % 4, 0u) << p.output();
+  std::vector<long> lines;
+  long checked = 0, total = 0;
+  for (std::size_t i = 0; i + 3 < bodies.size(); i += 4) {
+    lines.push_back(std::stol(bodies[i + 1]));
+    total += lines.back();
+    long window = 0;
+    for (std::size_t k = lines.size() >= 3 ? lines.size() - 3 : 0; k < lines.size(); ++k) window += lines[k];
+    if (bodies[i].find_first_of("0123456789") == std::string::npos) {
+      EXPECT_EQ(window, 0) << "an empty window output before any data";  // Spark: nothing until data
+      continue;
+    }
+    EXPECT_EQ(std::stol(bodies[i]), window) << "batch " << i / 4 << "\n" << p.output();
+    ++checked;
+  }
+  EXPECT_EQ(total, 78);  // 1 + 2 + ... + 12 lines sent
+  EXPECT_GE(checked, 5);
+}
+
 TEST(LabProgramsTest, BadOptionsAreReportedByName) {
   ChildProcess p({program("step5_venuecounter"), "--port", "70000"});
   EXPECT_NE(p.wait(), 0);
