@@ -83,7 +83,7 @@ class StreamingContext {
   // `defaultRDD` (or an empty batch) when the queue is empty.
   template <class T>
   DStream<T> queueStream(std::shared_ptr<RDDQueue<T>> queue, bool oneAtATime = true,
-                         std::optional<RDD<T>> defaultRDD = std::nullopt) {
+                         std::optional<std::type_identity_t<RDD<T>>> defaultRDD = std::nullopt) {
     core_->checkCanDefine("queueStream");
     return DStream<T>(core_, core_->addNode<detail::QueueNode<T>>(std::move(queue), oneAtATime, std::move(defaultRDD)));
   }
