@@ -28,6 +28,7 @@
 #include "dstream/detail/pipeline.h"
 #include "dstream/detail/state_nodes.h"
 #include "dstream/detail/window_nodes.h"
+#include "dstream/error.h"
 #include "dstream/format.h"
 #include "dstream/rdd.h"
 #include "dstream/state.h"
@@ -457,6 +458,21 @@ class StreamOps {
   auto uid(std::string name) const {
     DStream<T> d = self().toDStream();
     d.node()->setUid(std::move(name));
+    return d;
+  }
+  // Spark's dstream.checkpoint(interval): how often this stream's state is written to the
+  // checkpoint directory. dstream snapshots all stateful streams together, at the smallest
+  // interval any stream asks for (default: max(batch, 10s)). Without ssc.checkpoint(dir) it
+  // has no effect. Throws Error(kInvalidArgument) unless `interval` is a positive multiple of
+  // this stream's slide.
+  auto checkpoint(Duration interval) const {
+    DStream<T> d = self().toDStream();
+    if (interval.count() <= 0 || !isMultipleOf(interval, d.slideDuration())) {
+      throw Error(ErrorCode::kInvalidArgument, "checkpoint: interval " + formatDuration(interval) +
+                                                   " must be a positive multiple of the stream's slide " +
+                                                   formatDuration(d.slideDuration()));
+    }
+    d.node()->setCheckpointInterval(interval);
     return d;
   }
   Duration slideDuration() const { return self().sourceNode()->slideDuration(); }

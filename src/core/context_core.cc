@@ -102,6 +102,12 @@ void ContextCore::start() {
   }
   for (auto& n : nodes_) n->initialize(zero);  // streams no output uses
   if (checkpoint_) {
+    // Stateful streams are snapshotted together, as often as the most demanding one asked.
+    std::optional<Duration> interval;
+    for (auto& n : nodes_) {
+      if (auto d = n->checkpointInterval()) interval = interval ? std::min(*interval, *d) : *d;
+    }
+    if (interval) checkpoint_->setStateInterval(*interval);
     // Recovery resumes after the last state snapshot, on the checkpointed time grid.
     if (auto times = checkpoint_->prepareStart(nodes_, zero)) {
       if (times->zeroTime != zero) {

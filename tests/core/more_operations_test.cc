@@ -153,3 +153,48 @@ TEST(SaveAsTextFilesTest, AnUnwritableLocationFailsTheBatchWithThePath) {
 
 }  // namespace
 }  // namespace dstream
+
+namespace dstream {
+namespace {
+
+TEST(StreamCheckpointIntervalTest, SetsHowOftenStateIsSnapshotted) {
+  char tmpl[] = "/tmp/dstream-ckpt-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  auto clock = std::make_shared<ManualClock>();
+  StreamingContext ssc("local", Seconds(1), {.clock = clock});
+  ssc.checkpoint(tmpl);
+  auto q = std::make_shared<RDDQueue<std::pair<std::string, long>>>();
+  for (int i = 0; i < 4; ++i) q->push({{"a", 1}});
+  ssc.queueStream(q)
+      .updateStateByKey([](std::span<const long> vs, std::optional<long> s) {
+        return std::optional<long>(s.value_or(0) + static_cast<long>(vs.size()));
+      })
+      .checkpoint(Seconds(2))
+      .pprint();
+  ::testing::internal::CaptureStdout();
+  runBatches(ssc, *clock, 4);
+  ::testing::internal::GetCapturedStdout();
+  std::vector<std::string> states;
+  for (const auto& e : std::filesystem::directory_iterator(tmpl)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("state-", 0) == 0) states.push_back(name);
+  }
+  std::sort(states.begin(), states.end());
+  // The first batch always snapshots; then every 2 s (the default would be every 10 s).
+  EXPECT_EQ(states, (std::vector<std::string>{"state-1000", "state-2000", "state-4000"}));
+  std::filesystem::remove_all(tmpl);
+}
+
+TEST(StreamCheckpointIntervalTest, RejectsAnIntervalThatIsNotAMultipleOfTheSlide) {
+  StreamingContext ssc("local", Seconds(1));
+  auto s = ssc.queueStream(std::make_shared<RDDQueue<int>>());
+  try {
+    s.checkpoint(Milliseconds(1500));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "dstream: checkpoint: interval 1500ms must be a positive multiple of the stream's slide 1s");
+  }
+}
+
+}  // namespace
+}  // namespace dstream

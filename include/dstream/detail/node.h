@@ -42,6 +42,9 @@ class Node {
   // A user-given stable name (Flink's uid); empty when none was given.
   const std::string& uid() const { return uid_; }
   void setUid(std::string uid) { uid_ = std::move(uid); }
+  // The state snapshot interval this stream asked for with checkpoint(interval), if any.
+  std::optional<Duration> checkpointInterval() const { return checkpointInterval_; }
+  void setCheckpointInterval(Duration d) { checkpointInterval_ = d; }
   const std::vector<Node*>& parents() const { return parents_; }
 
   // How often this stream produces a batch: the batch duration, or a window's slide.
@@ -72,6 +75,7 @@ class Node {
   Time zeroTime_{};
   int id_ = -1;
   std::string uid_;
+  std::optional<Duration> checkpointInterval_;
 };
 
 template <class T>
