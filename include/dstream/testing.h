@@ -9,6 +9,7 @@
 //   // out == {{2}, {3}, {3}, {4}}
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,6 +37,14 @@ struct Stored { using type = T; };
 template <>
 struct Stored<std::string_view> { using type = std::string; };
 }  // namespace detail
+
+// The batches with each batch's elements sorted: the order within a batch is unspecified
+// (it depends on partitioning), so tests compare sorted batches.
+template <class T>
+std::vector<std::vector<T>> sortedWithinBatches(std::vector<std::vector<T>> batches) {
+  for (auto& b : batches) std::sort(b.begin(), b.end());
+  return batches;
+}
 
 // Runs `pipeline(inputStream)` over `input` (one vector per batch) and returns the output
 // of each batch that produced one, in batch order. A failing batch's error is rethrown.

@@ -136,7 +136,17 @@ void ContextCore::start() {
 void ContextCore::runLoop(std::stop_token stop) {
   Time t = firstBatchTime_;
   std::exception_ptr error;
-  Time drainUntil{};
+  // Runs batch t and checkpoints it; a failure ends the loop.
+  auto runOne = [&](Time batch) {
+    try {
+      runBatch(batch);
+      if (checkpoint_) checkpoint_->afterBatch(batch);
+      return true;
+    } catch (...) {
+      error = std::current_exception();
+      return false;
+    }
+  };
   for (;;) {
     if (!clock_->waitUntil(t, stop)) {
       bool graceful;
@@ -147,24 +157,11 @@ void ContextCore::runLoop(std::stop_token stop) {
       if (!graceful) break;
       // Graceful: the sources are stopped, so everything received belongs to batches up to
       // the one now filling; run them without waiting for the clock.
-      drainUntil = floorTo(clock_->now(), batchDuration_) + batchDuration_;
-      for (; t <= drainUntil && !error; t += batchDuration_) {
-        try {
-          runBatch(t);
-          if (checkpoint_) checkpoint_->afterBatch(t);
-        } catch (...) {
-          error = std::current_exception();
-        }
-      }
+      Time drainUntil = floorTo(clock_->now(), batchDuration_) + batchDuration_;
+      for (; t <= drainUntil && runOne(t); t += batchDuration_) {}
       break;
     }
-    try {
-      runBatch(t);
-      if (checkpoint_) checkpoint_->afterBatch(t);
-    } catch (...) {
-      error = std::current_exception();
-      break;
-    }
+    if (!runOne(t)) break;
     t += batchDuration_;
   }
   finish(error);

@@ -18,10 +18,7 @@ using Batches = std::vector<std::vector<std::string>>;
 using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
 
 template <class T>
-std::vector<std::vector<T>> sorted(std::vector<std::vector<T>> batches) {
-  for (auto& b : batches) std::sort(b.begin(), b.end());
-  return batches;
-}
+auto sorted(std::vector<std::vector<T>> batches) { return testing::sortedWithinBatches(std::move(batches)); }
 
 // Every operation must give the same result whatever the parallelism and partitioning.
 struct Layout {

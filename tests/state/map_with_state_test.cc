@@ -144,7 +144,7 @@ TEST(StateTest, ErrorPathsFollowSpark) {
 
 TEST(MapWithStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   std::vector<std::vector<std::string>> input;
-  for (int b = 0; b < 10; ++b) input.push_back({b % 4 == 2 ? "" : "w" + std::to_string(b % 3) + " w" + std::to_string(b % 5)});
+  for (int b = 0; b < 10; ++b) input.push_back({b % 4 == 2 ? "" : std::string("w") + std::to_string(b % 3) + " w" + std::to_string(b % 5)});
   Counts first;
   for (const char* master : {"local", "local[2]", "local[4]"}) {
     for (std::size_t parts : {1u, 3u}) {

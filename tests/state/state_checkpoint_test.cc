@@ -25,7 +25,7 @@ const auto kSub = [](long a, long b) { return a - b; };
 
 std::vector<std::vector<std::string>> input() {
   std::vector<std::vector<std::string>> in;
-  for (int b = 0; b < 10; ++b) in.push_back({b % 4 == 3 ? "" : "w" + std::to_string(b % 3) + " w" + std::to_string(b % 4) + " x"});
+  for (int b = 0; b < 10; ++b) in.push_back({b % 4 == 3 ? "" : std::string("w") + std::to_string(b % 3) + " w" + std::to_string(b % 4) + " x"});
   return in;
 }
 

@@ -91,7 +91,7 @@ TEST_P(UpdateStateTest, StateTypeCanDifferFromValueType) {
 
 TEST(UpdateStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   std::vector<std::vector<std::string>> input;
-  for (int b = 0; b < 8; ++b) input.push_back({"w" + std::to_string(b % 3) + " w" + std::to_string(b % 5) + " common"});
+  for (int b = 0; b < 8; ++b) input.push_back({std::string("w") + std::to_string(b % 3) + " w" + std::to_string(b % 5) + " common"});
   Counts first;
   for (const char* master : {"local", "local[2]", "local[4]"}) {
     for (std::size_t parts : {1u, 4u}) {

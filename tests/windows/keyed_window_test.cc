@@ -86,7 +86,7 @@ std::vector<std::vector<std::string>> generatedLines(int batches) {
         std::string line;
         for (int w = 0; w < 4; ++w) {
           std::uint64_t r = mix64(x++);
-          line += "w" + std::to_string(r % (b < 6 ? 5 : 12)) + " ";
+          line += std::string("w") + std::to_string(r % (b < 6 ? 5 : 12)) + " ";
         }
         lines.push_back(line);
       }

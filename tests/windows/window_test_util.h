@@ -12,11 +12,9 @@
 
 namespace dstream::windowtest {
 
+using testing::sortedWithinBatches;
 template <class T>
-std::vector<std::vector<T>> sorted(std::vector<std::vector<T>> batches) {
-  for (auto& b : batches) std::sort(b.begin(), b.end());
-  return batches;
-}
+auto sorted(std::vector<std::vector<T>> batches) { return sortedWithinBatches(std::move(batches)); }
 
 // Parallelism and input partitioning: results must not depend on either.
 struct Layout {
