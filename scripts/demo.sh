@@ -26,6 +26,8 @@ replay_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { cat "$work/replay.log"; echo "demo: dstream-replay did not start" >&2; exit 1; }
 
-echo "demo: venuecounter2 on 127.0.0.1:$(cat "$work/port"), 1 s batches, countByWindow(3 s, 1 s), for 15 s"
+echo "demo: venuecounter2 on 127.0.0.1:$(cat "$work/port"), 1 s batches, for 15 s. Each batch prints, as the lab's"
+echo "      program does: countByWindow(3 s, 1 s), lines.count(), venues.count(), then the first venues."
+echo "      The HTTP header that dstream-replay sends first is reported as bad JSON records and skipped."
 "$bin/examples/lab10/step6_venuecounter2" --host 127.0.0.1 --port "$(cat "$work/port")" \
   --scale 0.1 --run-for 15 --checkpoint "$work/checkpoint"
