@@ -177,6 +177,9 @@ void ContextCore::runBatch(Time t) {
   try {
     BadRecordScope scope(&bad);
     for (auto* in : inputs_) info.numInputRecords += in->recordsFor(t);
+    for (auto& n : nodes_) {
+      if (n->computesEveryBatch()) n->computeBatch(t);
+    }
     for (auto& out : outputs_) out.run(t);
   } catch (...) {
     info.failureReason = describe(std::current_exception());

@@ -61,6 +61,12 @@ class Node {
   // Forgets generated batches that no stream needs after batch `t`.
   virtual void clearOldData(Time t) = 0;
 
+  // A node that must see every batch as it happens (one that keeps compact copies of its
+  // parent's batches instead of asking the parent to remember them) says so here; the
+  // engine then computes it every batch, in definition order, before the outputs run.
+  virtual bool computesEveryBatch() const { return false; }
+  virtual void computeBatch(Time t) = 0;
+
   // Checkpoint hooks, for nodes that carry state across batches.
   virtual bool hasState() const { return false; }
   virtual void writeState(BinaryWriter&) const {}
@@ -101,6 +107,8 @@ class TypedNode : public Node {
     auto it = generated_.find(t);
     return it == generated_.end() ? std::nullopt : std::optional<RDD<T>>(it->second);
   }
+
+  void computeBatch(Time t) override { getOrCompute(t); }
 
   void clearOldData(Time t) override {
     generated_.erase(generated_.begin(), generated_.upper_bound(t - remember_));

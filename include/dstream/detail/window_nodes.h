@@ -46,7 +46,8 @@ struct OwnsItsData<std::optional<A>> : OwnsItsData<A> {};
 
 // A reduced batch with its keys as StoredKey<K> and, when the values allow it, without the
 // owners of the source's buffers. It does not ask its parent to remember anything beyond
-// its own batch: windows over it keep these compact batches, not the raw input.
+// its own batch: windows over it keep these compact batches, not the raw input. For that,
+// the engine computes it every batch (computesEveryBatch).
 template <class K, class V>
 class DetachedNode final : public TypedNode<std::pair<StoredKey<K>, V>> {
  public:
@@ -55,6 +56,9 @@ class DetachedNode final : public TypedNode<std::pair<StoredKey<K>, V>> {
       : TypedNode<Out>(c, "detach", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)) {}
 
   void rememberAtLeast(Duration d) override { this->remember_ = std::max(this->remember_, d); }
+  // Its parent forgets each batch at once, so every batch must be detached as it happens:
+  // a window that slides slower than the batch reads batches no output asked for.
+  bool computesEveryBatch() const override { return true; }
 
  protected:
   std::optional<RDD<Out>> compute(Time t) override {
