@@ -147,8 +147,8 @@ std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
 }
 
 void CheckpointManager::afterBatch(Time t) {
-  crashPoint("checkpoint-before-write");
-  bool snapshot = false;
+  WriteJob job;
+  job.batch = t;
   if (stateful_.empty()) {
     stateTime_ = t;
   } else if (!stateTime_ || toMillis(t) % stateInterval_.count() == 0) {
@@ -158,10 +158,8 @@ void CheckpointManager::afterBatch(Time t) {
       n->writeState(w);
       states[n->id()] = w.release();
     }
-    crashPoint("state-before-write");
-    writeAtomically(directory(), stateFileName(t), encodeStates(states));
+    job.stateFile = encodeStates(states);
     stateTime_ = t;
-    snapshot = true;
   }
   GraphCheckpoint g;
   g.batchDuration = batchDuration_;
@@ -178,15 +176,75 @@ void CheckpointManager::afterBatch(Time t) {
     in->writeInputs(w, *stateTime_ - node->rememberDuration(), t);
     g.inputs[node->id()] = w.release();
   }
-  store_.write(toMillis(t), encodeGraphCheckpoint(g));
-  crashPoint("checkpoint-after-write");
+  job.checkpoint = encodeGraphCheckpoint(g);
 
   // What the oldest retained checkpoint needs stays: its snapshot and its inputs.
   written_.push_back({*stateTime_});
   while (written_.size() > static_cast<std::size_t>(kRetain)) written_.pop_front();
   Time oldestState = written_.front().stateTime;
-  if (snapshot) deleteStateFilesBefore(oldestState);
+  if (job.stateFile) job.deleteStatesBefore = oldestState;
   for (auto& [node, in] : inputs_) in->forgetInputsBefore(oldestState - node->rememberDuration());
+
+  std::unique_lock lock(writeMu_);
+  waitForWriter();
+  if (writeError_) std::rethrow_exception(writeError_);
+  pending_ = std::move(job);
+  if (!writer_.joinable()) writer_ = std::jthread([this](std::stop_token stop) { writeLoop(stop); });
+  writeChanged_.notify_all();
+}
+
+void CheckpointManager::waitForWriter() {
+  std::unique_lock<std::mutex> lock(writeMu_, std::adopt_lock);
+  writeChanged_.wait(lock, [&] { return !pending_ && !writing_; });
+  lock.release();
+}
+
+void CheckpointManager::flush() {
+  std::unique_lock lock(writeMu_);
+  waitForWriter();
+  if (writeError_) std::rethrow_exception(writeError_);
+}
+
+CheckpointManager::~CheckpointManager() {
+  {
+    std::unique_lock lock(writeMu_);
+    waitForWriter();  // the last checkpoint reaches the disk before the manager goes
+  }
+  writer_.request_stop();
+  writeChanged_.notify_all();
+}
+
+void CheckpointManager::writeLoop(std::stop_token stop) {
+  std::unique_lock lock(writeMu_);
+  for (;;) {
+    writeChanged_.wait(lock, stop, [&] { return pending_.has_value(); });
+    if (!pending_) return;  // stop requested with nothing left to write
+    WriteJob job = std::move(*pending_);
+    pending_.reset();
+    writing_ = true;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      write(job);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    writing_ = false;
+    if (error && !writeError_) writeError_ = error;
+    writeChanged_.notify_all();
+  }
+}
+
+void CheckpointManager::write(const WriteJob& job) {
+  crashPoint("checkpoint-before-write");
+  if (job.stateFile) {
+    crashPoint("state-before-write");
+    writeAtomically(directory(), stateFileName(job.batch), *job.stateFile);
+  }
+  store_.write(toMillis(job.batch), job.checkpoint);
+  crashPoint("checkpoint-after-write");
+  if (job.deleteStatesBefore) deleteStateFilesBefore(*job.deleteStatesBefore);
 }
 
 void CheckpointManager::deleteStateFilesBefore(Time t) {

@@ -5,11 +5,22 @@
 // loop where to resume: at the snapshot's batch + d, so that the batches after the snapshot
 // run again from the same inputs.
 //
+// Writing is split so that a batch does not wait for the disk: afterBatch() encodes the
+// checkpoint (and state snapshot) on the batch thread, and a writer thread of its own
+// writes, fsyncs and renames it while the next batch runs (Spark's CheckpointWriter). At
+// most one write is in flight: afterBatch() waits for the previous one first. A failed
+// write is rethrown by the next afterBatch() or by flush().
+//
 // Owned by ContextCore. Thread-safety: constructed on the user's thread; everything else runs
-// on the user's thread before start() or on the batch thread after it.
+// on the user's thread before start() or on the batch thread after it; the writer thread
+// touches only the files and the fields marked as guarded by writeMu_.
 #pragma once
 
+#include <condition_variable>
 #include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -59,6 +70,9 @@ class CheckpointManager {
   // Writes the checkpoint of completed batch `t`. Throws Error(kInternal) when it cannot be
   // written (the context then stops: progress that is not durable is not reported).
   void afterBatch(Time t);
+  // Waits until every checkpoint handed to the writer is on disk. Rethrows a failed write.
+  void flush();
+  ~CheckpointManager();
 
  private:
   struct Loaded {
@@ -83,6 +97,24 @@ class CheckpointManager {
   Time zeroTime_{};
   std::optional<Time> stateTime_;  // the newest snapshot written or restored
   std::deque<Written> written_;    // the checkpoints still retained, oldest first
+
+  // The files of one completed batch, encoded and waiting for the writer.
+  struct WriteJob {
+    Time batch;
+    std::optional<std::string> stateFile;  // a snapshot taken at this batch
+    std::string checkpoint;
+    std::optional<Time> deleteStatesBefore;  // snapshots no retained checkpoint refers to
+  };
+  void writeLoop(std::stop_token stop);
+  void write(const WriteJob& job);
+  void waitForWriter();  // REQUIRES: writeMu_ held through `lock`
+
+  std::mutex writeMu_;
+  std::condition_variable_any writeChanged_;
+  std::optional<WriteJob> pending_;  // guarded by writeMu_
+  bool writing_ = false;             // guarded by writeMu_
+  std::exception_ptr writeError_;    // guarded by writeMu_
+  std::jthread writer_;              // started by the first afterBatch()
 };
 
 }  // namespace dstream::detail

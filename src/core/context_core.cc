@@ -205,6 +205,15 @@ void ContextCore::runBatch(Time t) {
 }
 
 void ContextCore::finish(std::exception_ptr error) {
+  if (checkpoint_) {
+    // The last checkpoints are written in the background: they must be on disk before the
+    // context reports that it stopped.
+    try {
+      checkpoint_->flush();
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  }
   if (error) {
     std::fprintf(stderr, "dstream: %s; stopping the context\n", describe(error).c_str());
   }
