@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "api/test_util.h"
@@ -100,15 +99,17 @@ TEST(LabProgramsTest, Step3AndSubmission2CountAndSaveTheVenues) {
 
 // The bodies of the pprint blocks in `output`, in order (each block: dashes, Time, dashes, body).
 std::vector<std::string> pprintBodies(const std::string& output) {
-  static const std::regex header("-{43}\nTime: [^\n]*\n-{43}\n");
+  const std::string dashes(43, '-');
+  const std::string open = dashes + "\nTime: ";
   std::vector<std::string> bodies;
-  auto begin = std::sregex_iterator(output.begin(), output.end(), header);
-  std::vector<std::pair<std::size_t, std::size_t>> spans;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) spans.push_back({it->position(), it->length()});
-  for (std::size_t i = 0; i < spans.size(); ++i) {
-    std::size_t from = spans[i].first + spans[i].second;
-    std::size_t to = i + 1 < spans.size() ? spans[i + 1].first : output.size();
-    bodies.push_back(output.substr(from, to - from));
+  std::size_t at = output.find(open);
+  while (at != std::string::npos) {
+    std::size_t headerEnd = output.find(dashes + "\n", at + open.size());
+    if (headerEnd == std::string::npos) break;
+    std::size_t from = headerEnd + dashes.size() + 1;
+    std::size_t next = output.find(open, from);
+    bodies.push_back(output.substr(from, (next == std::string::npos ? output.size() : next) - from));
+    at = next;
   }
   return bodies;
 }
