@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "dstream/bad_records.h"
@@ -72,6 +73,9 @@ LineBlockPtr LineSplitter::sealBlock() {
   std::string_view all(block->bytes);
   for (auto [offset, size] : lines_) block->lines.push_back(all.substr(offset, size));
   bytes_ = std::move(partial);
+  // The next block will likely be as large: grow once, not by doubling and copying.
+  bytes_.reserve(std::max(bytes_.size(), block->bytes.size()));
+  lines_.reserve(block->lines.size());
   partialStart_ = 0;
   lines_.clear();
   return block;
