@@ -2,7 +2,7 @@
 # Builds dstream and runs the whole test suite.
 #   scripts/test.sh           optimised build (the default)
 #   scripts/test.sh asan      AddressSanitizer + UndefinedBehaviorSanitizer build, all tests
-#   scripts/test.sh tsan      ThreadSanitizer build, the concurrency tests
+#   scripts/test.sh tsan      ThreadSanitizer build, all tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
