@@ -138,13 +138,18 @@ class WindowNode final : public TypedNode<T> {
 
  protected:
   std::optional<RDD<T>> compute(Time t) override {
-    RDD<T> all(Partitions<T>{}, Owners{}, this->context().pool());
+    // The window shares its batches' partitions: one list of pointers, no element copied.
+    Partitions<T> parts;
+    Owners owners;
     Duration step = parent_->slideDuration();
     for (Time s = t - window_ + step; s <= t; s += step) {
       if (s <= parent_->zeroTime()) continue;  // before the first batch: a partial window
-      if (auto rdd = parent_->getOrCompute(s)) all = all.union_(*rdd);
+      if (auto rdd = parent_->getOrCompute(s)) {
+        parts.insert(parts.end(), rdd->partitions().begin(), rdd->partitions().end());
+        appendOwners(owners, rdd->owners());
+      }
     }
-    return all;
+    return RDD<T>(std::move(parts), std::move(owners), this->context().pool());
   }
 
  private:

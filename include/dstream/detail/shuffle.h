@@ -38,13 +38,14 @@ auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, 
   forEachIndex(pool, in.size(), [&](std::size_t i) {
     Pipe p = pipe;
     HashMap<K, C> combined;
+    // One hash lookup per record: lazy_emplace builds the combiner only for a new key.
     auto sink = [&](auto&& kv) {
-      auto it = combined.find(kv.first);
-      if (it == combined.end()) {
-        combined.emplace(kv.first, create(std::as_const(kv.second)));
-      } else {
-        it->second = mergeValue(std::move(it->second), std::as_const(kv.second));
-      }
+      bool inserted = false;
+      auto it = combined.lazy_emplace(kv.first, [&](const auto& construct) {
+        inserted = true;
+        construct(kv.first, create(std::as_const(kv.second)));
+      });
+      if (!inserted) it->second = mergeValue(std::move(it->second), std::as_const(kv.second));
     };
     for (const In& x : *in[i]) p(x, sink);
     auto& mine = buckets[i];
