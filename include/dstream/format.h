@@ -4,7 +4,9 @@
 // Built in: strings as they are; integers; floating point in the shortest form that reads
 // back exactly (with ".0" on whole numbers, as Python prints them); bool as true/false;
 // std::pair and std::tuple as "(a, 1)"; std::optional as its value or "None"; ranges
-// (vectors, spans) as "[a, b]"; maps as "{k: v}". Specialise for your own types:
+// (vectors, spans) as "[a, b]"; maps as "{k: v}". Scala's print() uses Scala's toString for
+// what Scala spells differently (scalaFormatTo): tuples "(a,1)", options "Some(x)" / "None",
+// at any depth; other types as above. Specialise for your own types:
 //   template <> struct dstream::Formatter<Point> {
 //     static void format(std::string& out, const Point& p) { out += ...; }
 //   };
@@ -132,6 +134,76 @@ struct Formatter<R, std::enable_if_t<std::ranges::input_range<const R> &&
         formatTo(out, v.second);
       } else {
         formatTo(out, v);
+      }
+    }
+    out += kMap ? '}' : ']';
+  }
+};
+
+// ---- Scala's toString forms, for Scala's print() ----
+
+template <class T, class Enable = void>
+struct ScalaFormatter {
+  static void format(std::string& out, const T& v) { formatTo(out, v); }
+};
+
+// Appends `value` as Scala's toString shows it: Tuple2's "(a,1)", Option's "Some(x)".
+template <class T>
+void scalaFormatTo(std::string& out, const T& value) {
+  ScalaFormatter<T>::format(out, value);
+}
+
+template <class A, class B>
+struct ScalaFormatter<std::pair<A, B>> {
+  static void format(std::string& out, const std::pair<A, B>& p) {
+    out += '(';
+    scalaFormatTo(out, p.first);
+    out += ',';
+    scalaFormatTo(out, p.second);
+    out += ')';
+  }
+};
+
+template <class... Ts>
+struct ScalaFormatter<std::tuple<Ts...>> {
+  static void format(std::string& out, const std::tuple<Ts...>& t) {
+    out += '(';
+    bool first = true;
+    std::apply([&](const auto&... v) { ((out += first ? "" : ",", first = false, scalaFormatTo(out, v)), ...); }, t);
+    out += ')';
+  }
+};
+
+template <class T>
+struct ScalaFormatter<std::optional<T>> {
+  static void format(std::string& out, const std::optional<T>& v) {
+    if (!v) {
+      out += "None";
+      return;
+    }
+    out += "Some(";
+    scalaFormatTo(out, *v);
+    out += ')';
+  }
+};
+
+// Ranges keep the form above; their elements take Scala's forms.
+template <class R>
+struct ScalaFormatter<R, std::enable_if_t<std::ranges::input_range<const R> &&
+                                          !std::is_convertible_v<const R&, std::string_view>>> {
+  static void format(std::string& out, const R& r) {
+    constexpr bool kMap = detail::MapLike<R>;
+    out += kMap ? '{' : '[';
+    bool first = true;
+    for (const auto& v : r) {
+      if (!first) out += ", ";
+      first = false;
+      if constexpr (kMap) {
+        scalaFormatTo(out, v.first);
+        out += ": ";
+        scalaFormatTo(out, v.second);
+      } else {
+        scalaFormatTo(out, v);
       }
     }
     out += kMap ? '}' : ']';

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -130,12 +131,20 @@ struct MappingState<F> {
   using type = typename StateArg<std::tuple_element_t<std::tuple_size_v<Args> - 1, Args>>::type;
 };
 
-// S of an updateStateByKey function returning std::optional<S>; void when it cannot be seen.
+// S of an updateStateByKey function returning std::optional<S> (or, in the partition form, a
+// range of (key, S) pairs); void when it cannot be seen.
 template <class F>
 struct UpdatedState { using type = void; };
 template <class F>
   requires HasCallSignature<F> && IsOptional<std::decay_t<typename CallSignature<F>::Ret>>::value
 struct UpdatedState<F> { using type = typename std::decay_t<typename CallSignature<F>::Ret>::value_type; };
+// The partition form returns a range of (key, state) pairs.
+template <class F>
+  requires HasCallSignature<F> && std::ranges::input_range<std::decay_t<typename CallSignature<F>::Ret>> &&
+           PairLike<std::ranges::range_value_t<std::decay_t<typename CallSignature<F>::Ret>>>
+struct UpdatedState<F> {
+  using type = typename std::ranges::range_value_t<std::decay_t<typename CallSignature<F>::Ret>>::second_type;
+};
 }  // namespace detail
 
 // How mapWithState runs. Build it with StateSpec::function(f) and chain the setters; each

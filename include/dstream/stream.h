@@ -45,14 +45,27 @@ class MapWithStateDStream;
 
 namespace detail {
 // Text outputs, implemented in src/outputs/.
-std::string pprintHeader(Time t);        // pyspark: dashes, "Time: YYYY-MM-DD HH:MM:SS", dashes
+std::string pprintHeader(Time t);        // pyspark: dashes, "Time: " + str(datetime) in local time, dashes
 std::string printHeader(Time t);         // Scala: dashes, "Time: <ms> ms", dashes
 void writeToStdout(const std::string& text);
+// Spark's rddToFileName: "<prefix>-<ms>.<suffix>", leaving out an empty prefix or suffix and its separator.
 std::string batchDirectoryName(const std::string& prefix, const std::string& suffix, Time t);
 void writeBatchDirectory(const std::string& directory, const std::vector<std::string>& parts);
 // Throws Error(kInvalidArgument) unless window and slide are positive multiples of `parent`.
 void validateWindow(std::string_view operation, Duration window, Duration slide, Duration parent);
 void validateSameSlide(std::string_view operation, Duration a, Duration b);
+// Throws Error(kInternal): `operation` needs a batch of `parent` at `t` and it has none.
+[[noreturn]] void throwNoBatch(const Node& parent, Time t, std::string_view operation);
+
+// The parent's batch at `t`, for operations that need a batch from every parent: Spark's
+// union and transform fail, naming the time, when a parent (a custom source or node) yields
+// none at one of its batch times, rather than silently emitting less.
+template <class T>
+RDD<T> requireBatch(TypedNode<T>& parent, Time t, std::string_view operation) {
+  auto rdd = parent.getOrCompute(t);
+  if (!rdd) throwNoBatch(parent, t, operation);
+  return std::move(*rdd);
+}
 
 template <class F, class... Args>
 decltype(auto) invokeWithOptionalTime(F& f, Time t, Args&&... args) {
@@ -160,7 +173,7 @@ class StreamOps {
   // The batch's elements reduced with an associative f(T, T) -> T; an empty batch stays empty.
   template <class F>
   auto reduce(F f) const {
-    return transform([f](const RDD<T>& rdd) {
+    return perBatch([f](const RDD<T>& rdd) {
       auto r = rdd.reduce(f);
       return RDD<T>::fromPartitions(r ? std::vector<std::vector<T>>{{*r}} : std::vector<std::vector<T>>{{}}, rdd.pool());
     }, "reduce");
@@ -168,15 +181,19 @@ class StreamOps {
   // f(std::span<const T>) -> range, once per partition.
   template <class F>
   auto mapPartitions(F f) const {
-    return transform([f](const RDD<T>& rdd) { return rdd.mapPartitions(f); }, "mapPartitions");
+    return perBatch([f](const RDD<T>& rdd) { return rdd.mapPartitions(f); }, "mapPartitions");
   }
+  // One element per partition: the partition's elements as a vector.
   auto glom() const {
-    return transform([](const RDD<T>& rdd) { return rdd.glom(); }, "glom");
+    return perBatch([](const RDD<T>& rdd) { return rdd.glom(); }, "glom");
   }
+  // The same elements in `numPartitions` nearly equal partitions (Spark: transform(_.repartition(n))).
   auto repartition(std::size_t numPartitions) const {
     return transform([numPartitions](const RDD<T>& rdd) { return rdd.repartition(numPartitions); }, "repartition");
   }
   // Spark's union (a C++ keyword): both streams' elements in each batch.
+  // REQUIRES: the same slide duration, else throws Error(kInvalidArgument). A batch fails
+  // (Error naming the stream and time) if either stream yields no batch at a batch time.
   template <class Other>
   auto union_(const Other& other) const {
     DStream<T> a = self().toDStream();
@@ -184,25 +201,22 @@ class StreamOps {
     detail::validateSameSlide("union_", a.slideDuration(), b.slideDuration());
     auto na = a.node(), nb = b.node();
     return makeTransform<T>("union_", {na, nb}, [na, nb](Time t) -> std::optional<RDD<T>> {
-      auto ra = na->getOrCompute(t), rb = nb->getOrCompute(t);
-      if (!ra) return rb;
-      if (!rb) return ra;
-      return ra->union_(*rb);
+      return detail::requireBatch(*na, t, "union_").union_(detail::requireBatch(*nb, t, "union_"));
     });
   }
-  // f(RDD<T>) -> RDD<U> or f(RDD<T>, Time) -> RDD<U>, once per batch.
+  // f(RDD<T>) -> RDD<U> or f(RDD<T>, Time) -> RDD<U>, once per batch. As in Spark, a batch
+  // fails (Error naming the stream and time) if this stream yields no batch at a batch time.
   template <class F>
   auto transform(F f, std::string kind = "transform") const {
     using R = detail::ResultWithOptionalTime<F, const RDD<T>&>;
     using U = typename R::value_type;
     auto parent = self().toDStream().node();
-    return makeTransform<U>(std::move(kind), {parent}, [parent, f](Time t) mutable -> std::optional<RDD<U>> {
-      auto rdd = parent->getOrCompute(t);
-      if (!rdd) return std::nullopt;
-      return detail::invokeWithOptionalTime(f, t, *rdd);
+    return makeTransform<U>(kind, {parent}, [parent, f, kind](Time t) mutable -> std::optional<RDD<U>> {
+      return detail::invokeWithOptionalTime(f, t, detail::requireBatch(*parent, t, kind));
     });
   }
-  // f(RDD<T>, RDD<U>) -> RDD<V> (optionally with the batch Time last), once per batch.
+  // f(RDD<T>, RDD<U>) -> RDD<V> (optionally with the batch Time last), once per batch; fails
+  // like transform when either stream yields no batch. The joins are built on it, as in Spark.
   template <class Other, class F>
   auto transformWith(const Other& other, F f, std::string kind = "transformWith") const {
     using U = typename Other::value_type;
@@ -211,10 +225,8 @@ class StreamOps {
     auto a = self().toDStream().node();
     auto b = other.toDStream().node();
     detail::validateSameSlide(kind, a->slideDuration(), b->slideDuration());
-    return makeTransform<V>(std::move(kind), {a, b}, [a, b, f](Time t) mutable -> std::optional<RDD<V>> {
-      auto ra = a->getOrCompute(t), rb = b->getOrCompute(t);
-      if (!ra && !rb) return std::nullopt;
-      return detail::invokeWithOptionalTime(f, t, ra ? *ra : RDD<T>(), rb ? *rb : RDD<U>());
+    return makeTransform<V>(kind, {a, b}, [a, b, f, kind](Time t) mutable -> std::optional<RDD<V>> {
+      return detail::invokeWithOptionalTime(f, t, detail::requireBatch(*a, t, kind), detail::requireBatch(*b, t, kind));
     });
   }
 
@@ -355,7 +367,12 @@ class StreamOps {
   // Every batch, f(std::span<const V> newValues, std::optional<S> oldState) -> std::optional<S>
   // for every key with a state or new values; nullopt removes the key. S is read from f's
   // return type, or given: updateStateByKey<S>(f). Emits (key, state) for every key. Optional
-  // initialRDD gives keys their states before the first batch.
+  // initialRDD gives keys their states before the first batch. Spark's other forms work too:
+  //   f(Time batchTime, const SK& key, std::span<const V>, std::optional<S>) -> std::optional<S>
+  //   f(std::vector<std::tuple<SK, std::span<const V>, std::optional<S>>> rows) -> a range of
+  //     std::pair<SK, S>: once per state partition with all its keys (Spark's iterator form);
+  //     the pairs returned are the states kept, keys left out are removed.
+  // SK is StoredKey<K> (std::string for std::string_view keys).
   template <class S = void, class F>
     requires KeyValue<T>
   auto updateStateByKey(F f, std::size_t numPartitions = 0) const {
@@ -434,9 +451,11 @@ class StreamOps {
     static_assert(!std::is_void_v<S>,
                   "dstream: updateStateByKey(f): cannot see the state type S; f must return std::optional<S>, "
                   "or name it: updateStateByKey<S>(f)");
-    static_assert(std::is_convertible_v<std::invoke_result_t<F&, std::span<const V>, std::optional<S>>, std::optional<S>>,
+    static_assert(detail::updateFormOf<F, StoredKey<K>, V, S>() != detail::UpdateForm::kNone,
                   "dstream: updateStateByKey(f): f must be callable as f(std::span<const V> newValues, "
-                  "std::optional<S> oldState) and return std::optional<S>");
+                  "std::optional<S> oldState) -> std::optional<S>, as f(Time, const K& key, std::span<const V>, "
+                  "std::optional<S>) -> std::optional<S>, or as f(std::vector<std::tuple<K, std::span<const V>, "
+                  "std::optional<S>>>) -> a range of std::pair<K, S> (K: std::string for std::string_view keys)");
     self().core()->checkCanDefine("updateStateByKey");
     if (n == 0) n = static_cast<std::size_t>(self().core()->defaultParallelism());
     auto grouped = groupByKey(n);
@@ -475,6 +494,8 @@ class StreamOps {
     d.node()->setCheckpointInterval(interval);
     return d;
   }
+  // Spark's checkpointDuration: the interval given to checkpoint(interval), or nullopt.
+  std::optional<Duration> checkpointDuration() const { return self().toDStream().node()->checkpointInterval(); }
   Duration slideDuration() const { return self().sourceNode()->slideDuration(); }
 
   // ---- Output operations ----
@@ -494,14 +515,18 @@ class StreamOps {
     static_assert(Formattable<T>, "dstream: pprint needs a text form for the element type: specialise dstream::Formatter<T>");
     foreachRDD([num](const RDD<T>& rdd, Time t) { detail::writeToStdout(render(detail::pprintHeader(t), rdd, num)); }, "pprint");
   }
-  // Scala's print: like pprint, with "Time: <ms> ms".
+  // Scala's print: like pprint, with "Time: <ms> ms", and elements as Scala's toString shows
+  // them: pairs and tuples "(a,1)", optionals "Some(x)" / "None" (see format.h).
   void print(std::size_t num = 10) const {
     static_assert(Formattable<T>, "dstream: print needs a text form for the element type: specialise dstream::Formatter<T>");
-    foreachRDD([num](const RDD<T>& rdd, Time t) { detail::writeToStdout(render(detail::printHeader(t), rdd, num)); }, "print");
+    foreachRDD([num](const RDD<T>& rdd, Time t) {
+      detail::writeToStdout(render<true>(detail::printHeader(t), rdd, num));
+    }, "print");
   }
-  // One directory per batch, "prefix-<batch time ms>[.suffix]", with one part-NNNNN file per
-  // partition (an element per line) and a _SUCCESS marker. The directory appears atomically
-  // and a re-run of the same batch replaces it whole.
+  // One directory per batch, named as Spark names it: "prefix-<batch time ms>.suffix", without
+  // "prefix-" when the prefix is empty and without ".suffix" when the suffix is; one
+  // part-NNNNN file per partition (an element per line) and a _SUCCESS marker. The directory
+  // appears atomically and a re-run of the same batch replaces it whole.
   void saveAsTextFiles(std::string prefix, std::string suffix = "") const {
     static_assert(Formattable<T>, "dstream: saveAsTextFiles needs a text form for the element type: specialise dstream::Formatter<T>");
     foreachRDD([prefix, suffix](const RDD<T>& rdd, Time t) {
@@ -518,6 +543,19 @@ class StreamOps {
 
  protected:
   const Self& self() const { return static_cast<const Self&>(*this); }
+
+  // f(RDD<T>) once per batch this stream has; no batch in, no batch out (Spark's glom,
+  // mapPartitions and reduce pass a parent's missing batch on, unlike transform).
+  template <class F>
+  auto perBatch(F f, std::string kind) const {
+    using U = typename std::invoke_result_t<F&, const RDD<T>&>::value_type;
+    auto parent = self().toDStream().node();
+    return makeTransform<U>(std::move(kind), {parent}, [parent, f](Time t) mutable -> std::optional<RDD<U>> {
+      auto rdd = parent->getOrCompute(t);
+      if (!rdd) return std::nullopt;
+      return f(*rdd);
+    });
+  }
 
   template <class U>
   auto makeTransform(std::string kind, std::vector<std::shared_ptr<detail::Node>> parents,
@@ -539,10 +577,13 @@ class StreamOps {
                                                    std::move(mergeValue), std::move(mergeCombiners), numPartitions));
   }
 
+  // A print block: `text` (the header), then up to `num` elements, "..." if there are more.
+  template <bool kScala = false>
   static std::string render(std::string text, const RDD<T>& rdd, std::size_t num) {
     auto first = rdd.take(num + 1);
     for (std::size_t i = 0; i < first.size() && i < num; ++i) {
-      formatTo(text, first[i]);
+      if constexpr (kScala) scalaFormatTo(text, first[i]);
+      else formatTo(text, first[i]);
       text += '\n';
     }
     if (first.size() > num) text += "...\n";
@@ -570,6 +611,31 @@ class DStream : public StreamOps<DStream<T>, T> {
   NarrowStream<T, Stage> extend(Stage stage) const {
     core_->checkCanDefine("map");
     return NarrowStream<T, Stage>(core_, node_, std::move(stage));
+  }
+
+  // Spark's DStream.slice(fromTime, toTime): this stream's batches at its batch times in
+  // [from, to], both ends included, oldest first; ends off the stream's time grid are rounded
+  // down onto it, as Spark does. Inside an output operation or a transform function (on the
+  // batch thread) a missing batch is computed, as in Spark. From any other thread (or after
+  // stop()) only the batches the stream still remembers are returned: a stream forgets a
+  // batch once no operation needs it; ssc.remember(d) keeps every batch for at least d.
+  // Throws Error(kFailedPrecondition) before start(): the stream has no time grid yet.
+  std::vector<RDD<T>> slice(Time from, Time to) const {
+    if (core_->state() == detail::ContextCore::State::kInitialized) {
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "slice: the stream has not been initialized; call slice after start()");
+    }
+    const Duration step = node_->slideDuration();
+    const Time zero = node_->zeroTime();
+    auto floorOnGrid = [&](Time x) { return zero + (floorTo(Time(x - zero), step) - Time{}); };
+    const bool compute = core_->onBatchThread();
+    std::vector<RDD<T>> out;
+    for (Time x = floorOnGrid(from), end = floorOnGrid(to); x <= end; x += step) {
+      if (x <= zero) continue;  // no batch at or before the zero time
+      auto rdd = compute ? node_->getOrCompute(x) : node_->remembered(x);
+      if (rdd) out.push_back(std::move(*rdd));
+    }
+    return out;
   }
 
  private:

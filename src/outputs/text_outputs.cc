@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -58,11 +60,16 @@ std::atomic<unsigned> gTempCounter{0};
 }  // namespace
 
 std::string pprintHeader(Time t) {
-  std::time_t secs = static_cast<std::time_t>(toMillis(t) / 1000);
+  // pyspark prints str(datetime.fromtimestamp(ms / 1000.0)): microseconds only when nonzero.
+  std::int64_t ms = toMillis(t);
+  std::int64_t whole = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+  std::int64_t fraction = ms - whole * 1000;
+  std::time_t secs = static_cast<std::time_t>(whole);
   std::tm local{};
   ::localtime_r(&secs, &local);
   char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
+  if (fraction != 0) std::snprintf(buf + n, sizeof buf - n, ".%06lld", static_cast<long long>(fraction * 1000));
   return std::string(kDashes) + "Time: " + buf + "\n" + kDashes;
 }
 
@@ -77,7 +84,8 @@ void writeToStdout(const std::string& text) {
 }
 
 std::string batchDirectoryName(const std::string& prefix, const std::string& suffix, Time t) {
-  std::string name = prefix + "-" + std::to_string(toMillis(t));
+  std::string name = std::to_string(toMillis(t));
+  if (!prefix.empty()) name = prefix + "-" + name;
   if (!suffix.empty()) name += "." + suffix;
   return name;
 }
@@ -139,6 +147,15 @@ void validateWindow(std::string_view operation, Duration window, Duration slide,
     throw Error(ErrorCode::kInvalidArgument, op + ": slide " + formatDuration(slide) +
                     " is not a multiple of the parent's slide " + formatDuration(parent) + "; " + suggest(slide));
   }
+}
+
+void throwNoBatch(const Node& parent, Time t, std::string_view operation) {
+  std::string name = "stream " + std::to_string(parent.id()) + " (" + parent.kind();
+  if (!parent.uid().empty()) name += ", uid \"" + parent.uid() + "\"";
+  throw Error(ErrorCode::kInternal, std::string(operation) + ": " + name + ") has no batch at " +
+                                        std::to_string(toMillis(t)) + " ms; every stream " + std::string(operation) +
+                                        " reads must yield a batch at each of its batch times (an empty one if "
+                                        "there is no data)");
 }
 
 void validateSameSlide(std::string_view operation, Duration a, Duration b) {

@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <numeric>
+#include <span>
 #include <optional>
 #include <string>
 #include <utility>
@@ -130,10 +134,18 @@ TEST_P(OperationsTest, MapValuesAndFlatMapValuesKeepKeys) {
 }
 
 TEST_P(OperationsTest, RepartitionKeepsElementsAndSetsPartitions) {
-  auto out = runStream<int>({{1, 2, 3, 4, 5}, {}}, [](auto s) {
-    return s.repartition(3).glom().map([](const std::vector<int>& p) { return static_cast<int>(p.size()); });
-  }, opts());
-  EXPECT_EQ(out, (std::vector<std::vector<int>>{{1, 2, 2}, {0, 0, 0}}));
+  auto out = runStream<int>({{1, 2, 3, 4, 5}, {}}, [](auto s) { return s.repartition(3).glom(); }, opts());
+  ASSERT_EQ(out.size(), 2u);
+  std::vector<std::size_t> sizes;
+  std::vector<int> elements;
+  for (const auto& p : out[0]) {
+    sizes.push_back(p.size());
+    elements.insert(elements.end(), p.begin(), p.end());
+  }
+  std::sort(elements.begin(), elements.end());
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 2, 2}));
+  EXPECT_EQ(elements, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(out[1], (std::vector<std::vector<int>>{{}, {}, {}}));
 }
 
 TEST_P(OperationsTest, GlomGivesOneArrayPerPartition) {
@@ -145,12 +157,24 @@ TEST_P(OperationsTest, GlomGivesOneArrayPerPartition) {
   EXPECT_EQ(flat, (std::vector<int>{1, 2, 3, 4}));
 }
 
-TEST_P(OperationsTest, MapPartitionsSeesWholePartitions) {
-  auto out = runStream<int>({{1, 2, 3, 4}}, [](auto s) {
-    return s.mapPartitions([](std::span<const int> p) { return std::vector<long>{static_cast<long>(p.size())}; })
-        .reduce([](long a, long b) { return a + b; });
+TEST_P(OperationsTest, MapPartitionsRunsOncePerPartition) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto out = runStream<int>({{1, 2, 3, 4}, {5}}, [&](auto s) {
+    return s.mapPartitions([calls](std::span<const int> p) {
+      calls->fetch_add(1);
+      return std::vector<long>{static_cast<long>(p.size()), std::accumulate(p.begin(), p.end(), 0L) * 100};
+    });
   }, opts());
-  EXPECT_EQ(out, (std::vector<std::vector<long>>{{4}}));
+  // One call per partition of each of the two batches; sizes and sums cover every element.
+  EXPECT_EQ(calls->load(), static_cast<int>(2 * GetParam().partitions));
+  ASSERT_EQ(out.size(), 2u);
+  for (std::size_t b = 0; b < 2; ++b) {
+    ASSERT_EQ(out[b].size(), 2 * GetParam().partitions);
+    long size = 0, sum = 0;
+    for (std::size_t i = 0; i < out[b].size(); i += 2) size += out[b][i], sum += out[b][i + 1];
+    EXPECT_EQ(size, b == 0 ? 4 : 1);
+    EXPECT_EQ(sum, b == 0 ? 1000 : 500);
+  }
 }
 
 TEST_P(OperationsTest, UnionOfTwoStreams) {

@@ -2,6 +2,7 @@
 // initial state, snapshots, the timed form, and State's error paths.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -111,12 +112,8 @@ TEST_P(MapWithStateTest, TimedFormSeesTheBatchTimeAndMayEmitNothing) {
     return first ? std::optional<std::pair<std::string, long>>({key, toMillis(t) / 1000}) : std::nullopt;
   });
   auto out = runStream<std::string>({{"a a"}, {"a b"}}, [&](auto s) { return wordPairs(s).mapWithState(spec); }, opts());
-  ASSERT_EQ(out.size(), 2u);
-  ASSERT_EQ(out[0].size(), 1u);
-  ASSERT_EQ(out[1].size(), 1u);
-  EXPECT_EQ(out[0][0].first, "a");
-  EXPECT_EQ(out[1][0].first, "b");
-  EXPECT_EQ(out[1][0].second, out[0][0].second + 1);
+  // The manual clock starts at 0: batches at 1 s and 2 s.
+  EXPECT_EQ(out, (Counts{{{"a", 1}}, {{"b", 2}}}));
 }
 
 TEST(StateTest, ErrorPathsFollowSpark) {
@@ -142,17 +139,47 @@ TEST(StateTest, ErrorPathsFollowSpark) {
   EXPECT_THROW(timingOut.remove(), Error);
 }
 
+TEST(StateTest, IsUpdatedAndIsRemovedReportWhatTheCallDid) {
+  State<int> st(1, false);
+  EXPECT_FALSE(st.isUpdated());
+  EXPECT_FALSE(st.isRemoved());
+  st.update(2);
+  EXPECT_TRUE(st.isUpdated());
+  EXPECT_FALSE(st.isRemoved());
+  st.remove();
+  EXPECT_FALSE(st.isUpdated());  // the update was undone
+  EXPECT_TRUE(st.isRemoved());
+  State<int> fresh(std::nullopt, false);
+  fresh.update(5);
+  EXPECT_TRUE(fresh.isUpdated());
+  EXPECT_EQ(fresh.value(), std::optional<int>(5));
+}
+
 TEST(MapWithStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   std::vector<std::vector<std::string>> input;
   for (int b = 0; b < 10; ++b) input.push_back({b % 4 == 2 ? "" : std::string("w") + std::to_string(b % 3) + " w" + std::to_string(b % 5)});
-  Counts first;
+  // The expected snapshots, from a direct model of Spark's rules: batch b (at b + 1 s) adds
+  // its words to their counts and refreshes them; a key whose last data came more than the
+  // 2 s timeout before the batch time is removed.
+  Counts expected;
+  std::map<std::string, std::pair<long, int>> model;  // key -> (count, batch of last data)
+  for (int b = 0; b < static_cast<int>(input.size()); ++b) {
+    for (auto w : split(input[b][0], ' ')) {
+      auto& [count, last] = model[std::string(w)];
+      ++count;
+      last = b;
+    }
+    std::erase_if(model, [&](const auto& kv) { return kv.second.second < b - 2; });
+    std::vector<std::pair<std::string, long>> snapshot;
+    for (const auto& [k, v] : model) snapshot.emplace_back(k, v.first);
+    expected.push_back(snapshot);
+  }
   for (const char* master : {"local", "local[2]", "local[4]"}) {
     for (std::size_t parts : {1u, 3u}) {
       auto out = runStream<std::string>(input, [](auto s) {
         return wordPairs(s).mapWithState(StateSpec::function(kCount).timeout(Seconds(2))).stateSnapshots();
       }, {.master = master, .partitionsPerBatch = parts});
-      if (first.empty()) first = sorted(out);
-      EXPECT_EQ(sorted(out), first);
+      EXPECT_EQ(sorted(out), expected) << master << " " << parts;
     }
   }
 }

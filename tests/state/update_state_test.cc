@@ -2,7 +2,11 @@
 // batch; nullopt removes), initial state, string_view keys, and layout independence.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <memory>
 #include <numeric>
+#include <tuple>
 #include <optional>
 #include <span>
 #include <string>
@@ -92,18 +96,61 @@ TEST_P(UpdateStateTest, StateTypeCanDifferFromValueType) {
 TEST(UpdateStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   std::vector<std::vector<std::string>> input;
   for (int b = 0; b < 8; ++b) input.push_back({std::string("w") + std::to_string(b % 3) + " w" + std::to_string(b % 5) + " common"});
-  Counts first;
+  // The expected running counts, computed independently of the engine.
+  Counts expected;
+  std::map<std::string, long> running;
+  for (const auto& batch : input) {
+    for (const auto& line : batch) {
+      for (auto w : split(line, ' ')) ++running[std::string(w)];
+    }
+    expected.emplace_back(running.begin(), running.end());
+  }
   for (const char* master : {"local", "local[2]", "local[4]"}) {
     for (std::size_t parts : {1u, 4u}) {
       for (std::size_t statePartitions : {1u, 3u}) {
         auto out = runStream<std::string>(input, [&](auto s) {
           return wordPairs(s).updateStateByKey(kRunningCount, statePartitions);
         }, {.master = master, .partitionsPerBatch = parts});
-        if (first.empty()) first = sorted(out);
-        EXPECT_EQ(sorted(out), first);
+        EXPECT_EQ(sorted(out), expected) << master << " " << parts << " " << statePartitions;
       }
     }
   }
+}
+
+// Spark's (Time, K, Seq[V], Option[S]) => Option[S] form: the state lists, per key, the
+// batch times (in seconds) at which the key had values; a key idle for a batch is dropped.
+TEST_P(UpdateStateTest, TimedFormSeesTheBatchTimeAndTheKey) {
+  using Seen = std::vector<std::vector<std::pair<std::string, std::string>>>;
+  auto out = runStream<std::string>({{"a b a"}, {"b"}, {}, {"a"}}, [](auto s) {
+    return wordPairs(s).updateStateByKey(
+        [](Time t, const std::string& key, std::span<const long> vs, std::optional<std::string> st) {
+          if (vs.empty()) return std::optional<std::string>();
+          return std::optional<std::string>(st.value_or(key + ":") + std::to_string(toMillis(t) / 1000) + "x" +
+                                            std::to_string(vs.size()) + " ");
+        });
+  }, opts());
+  EXPECT_EQ(sorted(out), (Seen{{{"a", "a:1x2 "}, {"b", "b:1x1 "}}, {{"b", "b:1x1 2x1 "}}, {}, {{"a", "a:4x1 "}}}));
+}
+
+// Spark's iterator form: f sees every key of a partition with its new values and old state
+// and returns the states to keep. Here: running sums, and a key whose sum reaches 3 leaves.
+TEST_P(UpdateStateTest, PartitionFormReturnsTheStatesToKeep) {
+  using Row = std::tuple<std::string, std::span<const long>, std::optional<long>>;
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto out = runStream<std::string>({{"a b a c"}, {"b"}, {}, {"c b"}}, [&](auto s) {
+    return wordPairs(s).updateStateByKey([calls](std::vector<Row> rows) {
+      calls->fetch_add(1);
+      std::vector<std::pair<std::string, long>> kept;
+      for (auto& [key, vs, st] : rows) {
+        long sum = st.value_or(0) + std::accumulate(vs.begin(), vs.end(), 0L);
+        if (sum < 3) kept.emplace_back(key, sum);
+      }
+      return kept;
+    }, 2);
+  }, opts());
+  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}, {"c", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}},
+                                 {{"a", 2}, {"c", 2}}}));
+  EXPECT_EQ(calls->load(), 4 * 2);  // once per state partition per batch
 }
 
 TEST(UpdateStateUidTest, KeepsWorkingWithAUid) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -91,19 +92,27 @@ class TypedNode : public Node {
   using value_type = T;
 
   // The batch at `t`, computed once and remembered; nullopt when this stream has no batch
-  // at `t` (a window between slides).
+  // at `t` (a window between slides). Computes only on the batch thread.
   std::optional<RDD<T>> getOrCompute(Time t) {
-    if (auto it = generated_.find(t); it != generated_.end()) return it->second;
+    if (auto rdd = remembered(t)) return rdd;
     if (!isTimeValid(t)) return std::nullopt;
     auto rdd = compute(t);
-    if (rdd) generated_.emplace(t, *rdd);
+    if (rdd) {
+      std::lock_guard lock(generatedMu_);
+      generated_.emplace(t, *rdd);
+    }
     return rdd;
   }
 
   // How many generated batches this node remembers (tests check that windows free memory).
-  std::size_t numRemembered() const { return generated_.size(); }
-  // The batch at `t` if it is remembered; never computes (checkpoints read windows with it).
+  std::size_t numRemembered() const {
+    std::lock_guard lock(generatedMu_);
+    return generated_.size();
+  }
+  // The batch at `t` if it is remembered; never computes (checkpoints read windows with it,
+  // slice() from other threads). Thread-safe.
   std::optional<RDD<T>> remembered(Time t) const {
+    std::lock_guard lock(generatedMu_);
     auto it = generated_.find(t);
     return it == generated_.end() ? std::nullopt : std::optional<RDD<T>>(it->second);
   }
@@ -111,6 +120,7 @@ class TypedNode : public Node {
   void computeBatch(Time t) override { getOrCompute(t); }
 
   void clearOldData(Time t) override {
+    std::lock_guard lock(generatedMu_);
     generated_.erase(generated_.begin(), generated_.upper_bound(t - remember_));
   }
 
@@ -118,7 +128,11 @@ class TypedNode : public Node {
   // One virtual call per batch.
   virtual std::optional<RDD<T>> compute(Time t) = 0;
 
-  std::map<Time, RDD<T>> generated_;
+ private:
+  // Other threads read remembered batches (slice() while the context runs): a few lock
+  // operations per batch, never per record.
+  mutable std::mutex generatedMu_;
+  std::map<Time, RDD<T>> generated_;  // guarded by generatedMu_
 };
 
 // Sources: started before the first batch, stopped first on stop().
