@@ -31,7 +31,8 @@ StreamingContext::StreamingContext(std::string_view master, Duration batchDurati
     throw Error(ErrorCode::kInvalidArgument,
                 "batch duration " + formatDuration(batchDuration) + " must be positive, e.g. Seconds(1)");
   }
-  core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options.clock));
+  core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options.clock),
+                                                std::move(options.log), options.stopGracefullyOnShutdown);
 }
 
 StreamingContext::~StreamingContext() {

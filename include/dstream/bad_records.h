@@ -1,8 +1,10 @@
 // Bad input is counted, not fatal. A per-record helper that meets a record it cannot use
 // (malformed JSON, an over-long line) calls reportBadRecord(); the engine adds the count
-// to the running batch's BatchInfo and logs the first few with where they came from.
+// to the running batch's BatchInfo and logs the first few, with where they came from, to
+// the context's log sink (log.h).
 //
-// Thread-safety: reportBadRecord may be called from any worker or receiver thread.
+// Thread-safety: reportBadRecord may be called from any worker or receiver thread; a record
+// reported on a worker thread counts against the batch whose partition the worker runs.
 #pragma once
 
 #include <atomic>
@@ -38,6 +40,10 @@ class BadRecordScope {
  private:
   std::atomic<std::int64_t>* previous_;
 };
+
+// The counter installed on the calling thread, or null outside batches. The thread pool
+// installs its caller's counter on the workers that help it.
+std::atomic<std::int64_t>* currentBadRecordCounter();
 }  // namespace detail
 
 }  // namespace dstream

@@ -9,8 +9,10 @@
 //   ssc.start();
 //   ssc.awaitTermination();
 //
-// Thread-safety: define streams from one thread, before start(). start, stop and the await
-// calls may be made from any thread; stop() may be called from inside an output operation.
+// Thread-safety: define streams from one thread, before start(). start, stop, the await
+// calls and addStreamingListener may be made from any thread, concurrently; stop() may be
+// called from inside an output operation or a listener (it then returns at once and the
+// context stops after the running batch).
 #pragma once
 
 #include <filesystem>
@@ -25,6 +27,7 @@
 #include "dstream/detail/context_core.h"
 #include "dstream/error.h"
 #include "dstream/listener.h"
+#include "dstream/log.h"
 #include "dstream/rdd_queue.h"
 #include "dstream/stream.h"
 #include "dstream/time.h"
@@ -47,11 +50,28 @@ struct SocketStreamOptions {
 // Settings of a textFileStream, with Spark's defaults.
 struct FileStreamOptions {
   bool newFilesOnly = true;  // ignore files already in the directory at start()
+  // Not in Spark: take a file only once it has not been modified for one batch duration, so
+  // that a file still being written (a `cp` into the directory) is not read half-way. Files
+  // then arrive one batch later. Either way, a file that grows after it was read is reported
+  // as a bad record naming it and the bytes not read. Best: write elsewhere, then `mv` in.
+  bool requireStableSize = false;
 };
 
 struct ContextOptions {
   // The clock batches follow; a ManualClock makes tests deterministic. Default: the system clock.
-  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Clock> clock{};
+  // Where the context's log lines go (log.h): retried connections, bad records, skipped
+  // checkpoints, the error that stopped it. Empty: stderrLogSink(LogLevel::kInfo).
+  LogSink log{};
+  // Spark's spark.streaming.stopGracefullyOnShutdown: while the context runs, SIGTERM and
+  // SIGINT stop it gracefully (stop(true): the received data is processed, then
+  // awaitTermination() returns), and a second signal stops it at once (stop(false)); a third
+  // acts as the process's previous handler would (by default, it ends the process). The
+  // signals are caught without running any work in the handler. A program that uses it must
+  // not install its own SIGTERM/SIGINT handlers while the context runs, and should return
+  // from main() after awaitTermination() (see README, "Stopping on signals"). Default false,
+  // as in Spark: the signals end the process at once, as they would without dstream.
+  bool stopGracefullyOnShutdown = false;
 };
 
 class StreamingContext {
@@ -98,6 +118,7 @@ class StreamingContext {
     return all;
   }
   // Spark's ssc.transform over several streams: f(RDD<A>, RDD<B>, ..., [Time]) -> RDD<U>.
+  // REQUIRES: the same slide duration; a batch fails if a stream yields no batch (as union_).
   template <class F, class... S>
   auto transform(F f, const S&... streams) {
     auto nodes = std::make_tuple(streams.toDStream().node()...);
@@ -105,11 +126,11 @@ class StreamingContext {
     using U = typename R::value_type;
     core_->checkCanDefine("transform");
     std::vector<std::shared_ptr<detail::Node>> parents{streams.toDStream().node()...};
+    for (auto& p : parents) detail::validateSameSlide("transform", parents.front()->slideDuration(), p->slideDuration());
     return DStream<U>(core_, core_->addNode<detail::TransformNode<U>>(
         "transform", std::move(parents), [nodes, f](Time t) mutable -> std::optional<RDD<U>> {
           return std::apply([&](auto&... n) {
-            return detail::invokeWithOptionalTime(f, t, n->getOrCompute(t).value_or(
-                RDD<typename std::decay_t<decltype(*n)>::value_type>())...);
+            return detail::invokeWithOptionalTime(f, t, detail::requireBatch(*n, t, "transform")...);
           }, nodes);
         }));
   }
@@ -128,12 +149,16 @@ class StreamingContext {
   // Error(kInvalidArgument) unless a positive multiple of the batch duration,
   // Error(kFailedPrecondition) before checkpoint() or after start().
   void setStateCheckpointInterval(Duration interval);
+  // Spark's ssc.remember: every stream keeps the batches of the last `duration` (at least),
+  // so that DStream::slice() can read them from outside the batch loop. Throws
+  // Error(kInvalidArgument) unless positive, Error(kFailedPrecondition) if set twice or after start().
+  void remember(Duration duration) { core_->remember(duration); }
 
   // Spark's StreamingContext.getOrCreate: calls setup() to build the context and its graph
   // (always: C++ cannot serialise closures), makes sure it checkpoints to `directory`, and
   // if the directory holds a usable checkpoint, marks the context to resume from it at
   // start(). An empty or missing directory means a fresh start. Damaged checkpoint files
-  // are skipped with a warning on stderr naming them. start() then throws
+  // are skipped with a warning to the log sink naming them. start() then throws
   // Error(kFailedPrecondition) if the graph no longer matches the checkpoint (a stream with
   // state or a source is missing). Throws what setup() and checkpoint() throw, and
   // Error(kInvalidArgument) when setup() returns null or checkpoints elsewhere.
@@ -148,11 +173,16 @@ class StreamingContext {
   // twice or when no output operation was defined; Error(kNotFound) for a missing watched
   // directory.
   void start();
-  // Stops the sources and the batch loop and waits for them. gracefully = true first
-  // processes every batch already received. Calling stop() again does nothing.
+  // Stops the sources and the batch loop and waits for them. Not graceful: at most the
+  // running batch finishes, even when the loop is behind (overdue batches are dropped).
+  // Graceful: the sources stop first, then every batch up to the current time runs, so all
+  // received data is processed. A non-graceful stop() during a graceful one cuts it short;
+  // other repeated calls just wait. From inside an output operation or a listener it
+  // returns at once, and the context stops after the running batch.
   void stop(bool stopGracefully = false);
   // Waits for the context to stop. If a batch failed (a user function threw), rethrows that
-  // failure as Error(kInternal) naming the batch time.
+  // failure as Error(kInternal) naming the batch time; if a source failed for good (a
+  // receiver could not write its write-ahead log), rethrows that error, naming the source.
   void awaitTermination();
   // Like awaitTermination, for at most `timeout`; returns true when the context stopped.
   bool awaitTerminationOrTimeout(Duration timeout);

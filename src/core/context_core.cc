@@ -1,12 +1,12 @@
 #include "dstream/detail/context_core.h"
 
-#include <cstdio>
 #include <exception>
 
 #include "core/checkpoint_manager.h"
 #include "dstream/bad_records.h"
 #include "dstream/error.h"
 #include "dstream/format.h"
+#include "util/shutdown_signals.h"
 
 namespace dstream::detail {
 namespace {
@@ -25,10 +25,13 @@ std::string describe(std::exception_ptr e) {
 std::string formatTime(Time t) { return std::to_string(toMillis(t)) + " ms"; }
 }  // namespace
 
-ContextCore::ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock)
+ContextCore::ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock, LogSink log,
+                         bool stopGracefullyOnShutdown)
     : batchDuration_(batchDuration),
       clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()),
-      pool_(std::make_shared<ThreadPool>(workers)) {}
+      pool_(std::make_shared<ThreadPool>(workers)),
+      log_(serialisedLogSink(std::move(log))),
+      stopOnSignals_(stopGracefullyOnShutdown) {}
 
 ContextCore::~ContextCore() { stop(false); }
 
@@ -55,7 +58,14 @@ void ContextCore::addOutput(OutputOperation output) {
 
 void ContextCore::addListener(std::shared_ptr<StreamingListener> listener) {
   std::lock_guard lock(mu_);
-  listeners_.push_back(std::move(listener));
+  auto copy = std::make_shared<std::vector<std::shared_ptr<StreamingListener>>>(*listeners_);
+  copy->push_back(std::move(listener));
+  listeners_ = std::move(copy);
+}
+
+std::shared_ptr<const std::vector<std::shared_ptr<StreamingListener>>> ContextCore::listeners() const {
+  std::lock_guard lock(mu_);
+  return listeners_;
 }
 
 void ContextCore::setCheckpointDirectory(std::string_view directory) {
@@ -78,10 +88,31 @@ void ContextCore::setStateCheckpointInterval(Duration d) {
   checkpoint_->setStateInterval(d);
 }
 
-bool ContextCore::loadCheckpoint() { return checkpoint_ && checkpoint_->loadLatest(); }
+bool ContextCore::loadCheckpoint() {
+  LogScope scope(&log_);  // damaged checkpoints are reported to this context's sink
+  return checkpoint_ && checkpoint_->loadLatest();
+}
+
+void ContextCore::remember(Duration d) {
+  checkCanDefine("remember");
+  if (d.count() <= 0) {
+    throw Error(ErrorCode::kInvalidArgument, "remember: duration " + formatDuration(d) + " must be positive");
+  }
+  if (remember_.count() > 0) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "remember: the remember duration is already set to " + formatDuration(remember_) + "; it can be set once");
+  }
+  remember_ = d;
+}
+
+bool ContextCore::onBatchThread() const {
+  std::lock_guard lock(mu_);
+  return loopThread_ == std::this_thread::get_id();
+}
 
 void ContextCore::start() {
-  State expected = State::kInitialized;
+  std::lock_guard lifecycle(lifecycleMu_);
+  LogScope scope(&log_);  // recovery warnings; receivers started here inherit the sink
   if (state_.load() != State::kInitialized) {
     throw Error(ErrorCode::kFailedPrecondition,
                 state_.load() == State::kActive ? "start(): the context has already started"
@@ -97,7 +128,7 @@ void ContextCore::start() {
   firstBatchTime_ = floorTo(clock_->now(), batchDuration_) + batchDuration_;
   Time zero = firstBatchTime_ - batchDuration_;
   for (auto& out : outputs_) {
-    out.node->rememberAtLeast(out.node->slideDuration());
+    out.node->rememberAtLeast(std::max(out.node->slideDuration(), remember_));
     out.node->initialize(zero);
   }
   for (auto& n : nodes_) n->initialize(zero);  // streams no output uses
@@ -122,18 +153,30 @@ void ContextCore::start() {
   std::size_t started = 0;
   try {
     for (; started < inputs_.size(); ++started) inputs_[started]->startInput();
+    if (stopOnSignals_) {
+      signalSubscription_ = subscribeToShutdownSignals([this](bool graceful) { requestStop(graceful); });
+    }
   } catch (...) {
     for (std::size_t i = 0; i < started; ++i) inputs_[i]->stopInput();
     throw;
   }
-  if (!state_.compare_exchange_strong(expected, State::kActive)) {
-    throw Error(ErrorCode::kFailedPrecondition, "start(): the context has already started");
-  }
-  for (auto& l : listeners_) l->onStreamingStarted(firstBatchTime_);
-  loop_ = std::jthread([this](std::stop_token stop) { runLoop(stop); });
+  state_ = State::kActive;
+  for (auto& l : *listeners()) l->onStreamingStarted(firstBatchTime_);
+  loop_ = std::jthread([this] { runLoop(); });
 }
 
-void ContextCore::runLoop(std::stop_token stop) {
+bool ContextCore::stillGraceful() const {
+  std::lock_guard lock(mu_);
+  return graceful_;
+}
+
+void ContextCore::runLoop() {
+  {
+    std::lock_guard lock(mu_);
+    loopThread_ = std::this_thread::get_id();
+  }
+  LogScope scope(&log_);
+  std::stop_token stop = stopSource_.get_token();
   Time t = firstBatchTime_;
   std::exception_ptr error;
   // Runs batch t and checkpoints it; a failure ends the loop.
@@ -148,19 +191,18 @@ void ContextCore::runLoop(std::stop_token stop) {
     }
   };
   for (;;) {
-    if (!clock_->waitUntil(t, stop)) {
-      bool graceful;
-      {
-        std::lock_guard lock(mu_);
-        graceful = graceful_;
-      }
-      if (!graceful) break;
+    bool due = clock_->waitUntil(t, stop);
+    // Checked even when the batch is due: a loop that is behind must not run its overdue
+    // batches after a non-graceful stop.
+    if (stop.stop_requested()) {
       // Graceful: the sources are stopped, so everything received belongs to batches up to
-      // the one now filling; run them without waiting for the clock.
+      // the one now filling; run them without waiting for the clock. A later non-graceful
+      // stop (a second signal) cuts this short.
       Time drainUntil = floorTo(clock_->now(), batchDuration_) + batchDuration_;
-      for (; t <= drainUntil && runOne(t); t += batchDuration_) {}
+      for (; t <= drainUntil && stillGraceful() && runOne(t); t += batchDuration_) {}
       break;
     }
+    if (!due) continue;
     if (!runOne(t)) break;
     t += batchDuration_;
   }
@@ -173,7 +215,8 @@ void ContextCore::runBatch(Time t) {
   info.submissionTime = t;
   info.processingStartTime = clock_->now();
   std::atomic<std::int64_t> bad{0};
-  for (auto& l : listeners_) l->onBatchStarted(info);
+  auto listeners = this->listeners();
+  for (auto& l : *listeners) l->onBatchStarted(info);
   try {
     BadRecordScope scope(&bad);
     for (auto* in : inputs_) info.numInputRecords += in->recordsFor(t);
@@ -188,7 +231,7 @@ void ContextCore::runBatch(Time t) {
       std::lock_guard lock(mu_);
       history_.push_back(info);
     }
-    for (auto& l : listeners_) l->onBatchCompleted(info);
+    for (auto& l : *listeners) l->onBatchCompleted(info);
     throw Error(ErrorCode::kInternal, "batch at " + formatTime(t) + " failed: " + *info.failureReason);
   }
   for (auto& n : nodes_) n->clearOldData(t);
@@ -201,7 +244,7 @@ void ContextCore::runBatch(Time t) {
     if (history_.size() > kHistoryKept) history_.erase(history_.begin());
   }
   progress_.notify_all();
-  for (auto& l : listeners_) l->onBatchCompleted(info);
+  for (auto& l : *listeners) l->onBatchCompleted(info);
 }
 
 void ContextCore::finish(std::exception_ptr error) {
@@ -214,44 +257,76 @@ void ContextCore::finish(std::exception_ptr error) {
       if (!error) error = std::current_exception();
     }
   }
-  if (error) {
-    std::fprintf(stderr, "dstream: %s; stopping the context\n", describe(error).c_str());
-  }
   for (auto* in : inputs_) in->stopInput();
+  if (signalSubscription_) unsubscribeFromShutdownSignals(signalSubscription_);
   {
     std::lock_guard lock(mu_);
-    if (error && !error_) error_ = error;
+    if (error && !error_) error_ = error;  // a source's reported error came first
+    error = error_;
+  }
+  if (error) log_(LogLevel::kError, std::string(withoutDstreamPrefix(describe(error))) + "; stopping the context");
+  {
+    std::lock_guard lock(mu_);
     finished_ = true;
     state_ = State::kStopped;
   }
   progress_.notify_all();
-  for (auto& l : listeners_) l->onStreamingStopped();
+  for (auto& l : *listeners()) l->onStreamingStopped();
 }
 
 void ContextCore::stop(bool gracefully) {
-  State s = state_.load();
-  if (s == State::kInitialized) {
-    State expected = State::kInitialized;
-    if (state_.compare_exchange_strong(expected, State::kStopped)) {
+  {
+    std::lock_guard lifecycle(lifecycleMu_);
+    if (state_.load() == State::kInitialized) {
+      state_ = State::kStopped;
       std::lock_guard lock(mu_);
       finished_ = true;
       progress_.notify_all();
       return;
     }
   }
-  // Sources stop first, so that a graceful stop has a fixed amount of data to finish.
-  if (gracefully) {
-    for (auto* in : inputs_) in->stopInput();
+  requestStop(gracefully, nullptr);
+  std::unique_lock lock(mu_);
+  // From an output or a listener the loop cannot be waited for: it ends after the batch.
+  if (loopThread_ == std::this_thread::get_id()) return;
+  progress_.wait(lock, [&] { return finished_; });
+  lock.unlock();
+  // One caller joins the thread; concurrent callers have seen the loop finish.
+  std::jthread loop;
+  {
+    std::lock_guard lifecycle(lifecycleMu_);
+    loop = std::move(loop_);
   }
+}
+
+bool ContextCore::stopRequested() const {
+  std::lock_guard lock(mu_);
+  return stopRequested_;
+}
+
+void ContextCore::requestStop(bool gracefully) { requestStop(gracefully, nullptr); }
+
+void ContextCore::reportError(std::exception_ptr error) { requestStop(false, std::move(error)); }
+
+void ContextCore::requestStop(bool gracefully, std::exception_ptr error) {
+  bool stopInputs = false;
   {
     std::lock_guard lock(mu_);
-    graceful_ = gracefully;
+    if (finished_) return;
+    if (error && !error_) error_ = std::move(error);
+    if (!stopRequested_) {
+      stopRequested_ = true;
+      graceful_ = gracefully;
+      stopInputs = gracefully;
+    } else if (!gracefully) {
+      graceful_ = false;
+    }
   }
-  if (loop_.joinable()) {
-    loop_.request_stop();
-    if (loop_.get_id() == std::this_thread::get_id()) return;  // stop() from an output op
-    loop_.join();
+  // Sources stop first, so that a graceful stop has a fixed amount of data to finish.
+  if (stopInputs) {
+    for (auto* in : inputs_) in->stopInput();
   }
+  stopSource_.request_stop();
 }
 
 void ContextCore::awaitTermination() {

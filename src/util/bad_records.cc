@@ -1,7 +1,8 @@
 #include "dstream/bad_records.h"
 
-#include <cstdio>
 #include <string>
+
+#include "dstream/log.h"
 
 namespace dstream {
 namespace {
@@ -21,9 +22,12 @@ void reportBadRecord(std::string_view what, std::string_view detail) {
                                     : gOutsideBatches.fetch_add(1, std::memory_order_relaxed);
   if (seen < kLoggedPerBatch || seen % 1000 == 0) {
     // Keep the log line bounded whatever the record was.
-    std::string shown(detail.substr(0, 200));
-    std::fprintf(stderr, "dstream: bad record (%.*s): %s%s\n", static_cast<int>(what.size()),
-                 what.data(), shown.c_str(), detail.size() > 200 ? "..." : "");
+    std::string line = "bad record (";
+    line += what;
+    line += "): ";
+    line += detail.substr(0, 200);
+    if (detail.size() > 200) line += "...";
+    detail::logLine(LogLevel::kWarning, line);
   }
 }
 
@@ -34,6 +38,7 @@ BadRecordScope::BadRecordScope(std::atomic<std::int64_t>* counter) : previous_(t
   tBatchCounter = counter;
 }
 BadRecordScope::~BadRecordScope() { tBatchCounter = previous_; }
+std::atomic<std::int64_t>* currentBadRecordCounter() { return tBatchCounter; }
 }  // namespace detail
 
 }  // namespace dstream

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <exception>
 
+#include "dstream/bad_records.h"
+#include "dstream/log.h"
+
 namespace dstream::detail {
 
 // Shared by the caller and the helpers of one parallelFor call.
@@ -13,6 +16,10 @@ struct ThreadPool::Loop {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // written by the thread that sets `failed` first
+  // The caller's per-thread context, installed on each helper while it runs the loop, so
+  // that bad records count against the caller's batch and log lines reach its context.
+  std::atomic<std::int64_t>* badRecords = nullptr;
+  const LogSink* log = nullptr;
   std::mutex mu;
   std::condition_variable done;
   int running = 0;  // helpers that started and have not finished; guarded by mu
@@ -55,7 +62,11 @@ void ThreadPool::workerLoop(std::stop_token stop) {
       std::lock_guard l(loop->mu);
       ++loop->running;
     }
-    loop->run();
+    {
+      BadRecordScope badRecords(loop->badRecords);
+      LogScope log(loop->log);
+      loop->run();
+    }
     std::lock_guard l(loop->mu);
     if (--loop->running == 0) loop->done.notify_all();
   }
@@ -70,6 +81,8 @@ void ThreadPool::parallelFor(std::size_t n, const std::function<void(std::size_t
   auto loop = std::make_shared<Loop>();
   loop->n = n;
   loop->fn = &fn;
+  loop->badRecords = currentBadRecordCounter();
+  loop->log = currentLogSink();
   std::size_t helpers = std::min(n - 1, threads_.size());
   {
     std::lock_guard lock(mu_);

@@ -3,15 +3,19 @@
 // thin facade over it; DStream handles keep it alive.
 //
 // Thread-safety: the graph is built on the user's thread before start() and belongs to the
-// batch thread afterwards; lifecycle calls (start, stop, await*) are thread-safe.
+// batch thread afterwards. Lifecycle calls (start, stop, requestStop, reportError, await*)
+// and addListener may be made from any thread, concurrently; stop() may be called from an
+// output operation or a listener on the batch thread (it then returns without waiting).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -21,6 +25,7 @@
 #include "dstream/detail/node.h"
 #include "dstream/detail/thread_pool.h"
 #include "dstream/listener.h"
+#include "dstream/log.h"
 #include "dstream/time.h"
 
 namespace dstream::detail {
@@ -35,13 +40,19 @@ class CheckpointManager;
 
 class ContextCore {
  public:
-  ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock);
+  // `log` receives the context's log lines (empty: stderrLogSink()). With
+  // `stopGracefullyOnShutdown`, SIGTERM or SIGINT stop the running context gracefully, a
+  // second signal at once (see StreamingContext's ContextOptions).
+  ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock, LogSink log = {},
+              bool stopGracefullyOnShutdown = false);
   ~ContextCore();
 
   Duration batchDuration() const { return batchDuration_; }
   const std::shared_ptr<ThreadPool>& pool() const { return pool_; }
   int defaultParallelism() const { return pool_->workers(); }
   Clock& clock() const { return *clock_; }
+  // The context's log sink; calls are serialised, so it may be used from any thread.
+  const LogSink& log() const { return log_; }
 
   // Throws Error(kFailedPrecondition) naming `operation` once the context has started.
   void checkCanDefine(std::string_view operation) const;
@@ -69,11 +80,31 @@ class ContextCore {
   // REQUIRES: a checkpoint directory was set.
   bool loadCheckpoint();
 
+  // Spark's ssc.remember(d): every stream an output uses keeps its batches for at least `d`.
+  // Throws Error(kInvalidArgument) unless d > 0, Error(kFailedPrecondition) when called
+  // twice (as Spark) or after start().
+  void remember(Duration d);
+  // True on the thread that runs the batches (inside output operations and transforms).
+  bool onBatchThread() const;
+
   // Lifecycle (see StreamingContext).
   void start();
+  // Stops the context and waits until the batch loop has ended (not when called on the
+  // batch thread). Not graceful: at most the running batch finishes, however far behind
+  // the loop is. Graceful: the sources stop, then every batch up to the current time runs.
+  // A later non-graceful call cuts a graceful stop short.
   void stop(bool gracefully);
+  // Asks the context to stop as stop() does, without waiting. Safe from any thread that
+  // the loop does not wait for (a receiver, a signal watcher).
+  void requestStop(bool gracefully);
+  // A source failed for good (Spark's reportError): stops the context, not gracefully, and
+  // makes awaitTermination() rethrow `error`. Does not wait; safe from a receiver thread.
+  void reportError(std::exception_ptr error);
   void awaitTermination();
   bool awaitTerminationOrTimeout(Duration timeout);
+  // Whether stop(), a shutdown signal or a failed source has asked the context to stop. A
+  // long output operation may check it to end early.
+  bool stopRequested() const;
   enum class State { kInitialized, kActive, kStopped };
   State state() const { return state_.load(); }
 
@@ -86,9 +117,13 @@ class ContextCore {
 
  private:
   void registerNode(std::shared_ptr<Node> node, InputNode* input);
-  void runLoop(std::stop_token stop);
+  void runLoop();
   void runBatch(Time t);
   void finish(std::exception_ptr error);
+  void requestStop(bool gracefully, std::exception_ptr error);
+  bool stillGraceful() const;
+  // The listeners now; a batch iterates its copy while addListener() may add more.
+  std::shared_ptr<const std::vector<std::shared_ptr<StreamingListener>>> listeners() const;
 
   const Duration batchDuration_;
   std::shared_ptr<Clock> clock_;
@@ -96,15 +131,27 @@ class ContextCore {
   std::vector<std::shared_ptr<Node>> nodes_;
   std::vector<InputNode*> inputs_;
   std::vector<OutputOperation> outputs_;
-  std::vector<std::shared_ptr<StreamingListener>> listeners_;
+  const LogSink log_;  // serialised
+  const bool stopOnSignals_;
 
   std::unique_ptr<CheckpointManager> checkpoint_;  // null without a checkpoint directory
   std::atomic<State> state_{State::kInitialized};
+  Duration remember_{0};  // ssc.remember(); 0 = none; set before start()
   Time firstBatchTime_{};
-  std::jthread loop_;
+  std::stop_source stopSource_;          // the loop's stop request; made before the loop starts
+  std::uint64_t signalSubscription_ = 0;  // written by start() before the loop exists
+
+  // Serialises start() with stop(): a stop() that overlaps start() waits for it, so it
+  // always finds the loop it must stop. Never held while waiting for the loop.
+  std::mutex lifecycleMu_;
+  std::jthread loop_;                    // guarded by lifecycleMu_
 
   mutable std::mutex mu_;
   std::condition_variable progress_;
+  std::shared_ptr<const std::vector<std::shared_ptr<StreamingListener>>> listeners_ =
+      std::make_shared<const std::vector<std::shared_ptr<StreamingListener>>>();  // guarded by mu_; copied on write
+  std::thread::id loopThread_;           // set by the loop itself; guarded by mu_
+  bool stopRequested_ = false;           // guarded by mu_
   bool graceful_ = false;                // guarded by mu_
   bool finished_ = false;                // the loop has ended; guarded by mu_
   std::exception_ptr error_;             // guarded by mu_
