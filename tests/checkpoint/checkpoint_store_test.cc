@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "checkpoint/record_file.h"
-#include "checkpoint/temp_dir.h"
+#include "testing/files.h"
 #include "dstream/error.h"
 
 namespace {

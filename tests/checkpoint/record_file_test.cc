@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "checkpoint/file_io.h"
-#include "checkpoint/temp_dir.h"
+#include "testing/files.h"
 #include "dstream/error.h"
 
 namespace {

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "checkpoint/temp_dir.h"
+#include "testing/files.h"
 #include "dstream/error.h"
 
 namespace {

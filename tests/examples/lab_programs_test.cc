@@ -5,30 +5,21 @@
 #include <fstream>
 #include <thread>
 
-#include "api/test_util.h"
-#include "examples/child_process.h"
+#include "testing/child_process.h"
+#include "testing/files.h"
+#include "testing/loopback.h"
 
 namespace dstream {
 namespace {
 
 namespace fs = std::filesystem;
-using test::ChildProcess;
-using test::LoopbackServer;
-using test::TempDir;
+using testing::ChildProcess;
+using testing::LoopbackServer;
+using testing::moveIn;
+using testing::readFile;
+using testing::TempDir;
 
 std::string program(const char* name) { return std::string(LAB_BIN_DIR) + "/" + name; }
-
-// Copies a file into a watched directory atomically (a hidden name, then a rename).
-void moveIn(const fs::path& dir, const std::string& name, const std::string& content) {
-  auto tmp = dir / ("." + name);
-  std::ofstream(tmp, std::ios::binary) << content;
-  fs::rename(tmp, dir / name);
-}
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 fs::path labData(const char* name) {
   const char* shared = std::getenv("DSTREAM_SHARED_DATA");

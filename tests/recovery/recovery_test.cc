@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "api/test_util.h"
-#include "checkpoint/temp_dir.h"
+#include "testing/files.h"
 #include "dstream/dstream.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"

@@ -1,6 +1,6 @@
-// Helpers for the tools tests: a temporary directory removed on destruction, a blocking TCP
-// client for 127.0.0.1 that reads lines with a timeout, and a child-process runner. Each
-// object is owned by one test and is not thread-safe.
+// Helpers for the tools tests: a blocking TCP client for 127.0.0.1 that reads lines with a
+// timeout, and (from tests/testing/) temp directories, files and child processes. Each object
+// is owned by one test and is not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -9,24 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "testing/child_process.h"
+#include "testing/files.h"
+
 namespace dstream::tools::testing {
 
-class TempDir {
- public:
-  TempDir();  // mkdtemp under the system temp directory; throws std::runtime_error on failure
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Writes `contents` to `path`; throws std::runtime_error on failure.
-void writeFile(const std::filesystem::path& path, const std::string& contents);
-// Returns the contents of `path`, or "" if it cannot be read.
-std::string readFile(const std::filesystem::path& path);
+using dstream::testing::readFile;
+using dstream::testing::run;
+using dstream::testing::TempDir;
+using dstream::testing::writeFile;
 
 class LineClient {
  public:
@@ -49,21 +40,11 @@ class LineClient {
 };
 
 // A child process with stdout and stderr redirected to files.
-class Child {
+class Child : public dstream::testing::ChildProcess {
  public:
-  // Starts argv[0] (a path) with the arguments; throws std::runtime_error if it cannot.
-  Child(const std::vector<std::string>& argv, const std::filesystem::path& out,
-        const std::filesystem::path& err);
-  ~Child();  // kills (SIGKILL) and reaps the child if wait() was not called
-  // Waits for the child and returns its exit code (128 + signal if killed).
-  int wait();
-
- private:
-  int pid_ = -1;
+  Child(const std::vector<std::string>& argv, const std::filesystem::path& out, const std::filesystem::path& err)
+      : ChildProcess(argv, {.stdoutFile = out, .stderrFile = err}) {}
 };
-
-// Runs argv to completion; returns the exit code and fills *out / *err.
-int run(const std::vector<std::string>& argv, std::string* out, std::string* err);
 
 // Returns lines "line 0".."line n-1", each ending in '\n'.
 std::string numberedLines(int n);

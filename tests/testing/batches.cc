@@ -1,0 +1,26 @@
+#include "testing/batches.h"
+
+#include <string>
+
+namespace dstream::testing {
+
+::testing::AssertionResult runBatchAt(StreamingContext& ssc, ManualClock& clock, Time t, Duration timeout) {
+  clock.setTime(t);
+  if (ssc.core()->awaitBatchCompleted(t, timeout)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the batch at " << toMillis(t) << " ms did not complete within "
+                                       << timeout.count() << " ms";
+}
+
+::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, int n) {
+  return runBatches(ssc, clock, ssc.core()->firstBatchTime(), n);
+}
+
+::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, Time first, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto done = runBatchAt(ssc, clock, first + ssc.batchDuration() * i);
+    if (!done) return done << " (batch " << i + 1 << " of " << n << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace dstream::testing

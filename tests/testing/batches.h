@@ -1,0 +1,25 @@
+// Running a context's batches one at a time on a ManualClock: set the clock to a batch time,
+// then wait (with a deadline) for that batch to complete. Results are AssertionResults, so
+//   ASSERT_TRUE(runBatches(ssc, *clock, 3));
+// fails with the batch that did not complete.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "dstream/clock.h"
+#include "dstream/streaming_context.h"
+#include "testing/wait.h"
+
+namespace dstream::testing {
+
+// Sets `clock` to `t` and waits for the batch at `t` to complete.
+// REQUIRES: `ssc` has started and runs on `clock`.
+::testing::AssertionResult runBatchAt(StreamingContext& ssc, ManualClock& clock, Time t,
+                                      Duration timeout = kWaitTimeout);
+
+// Runs `n` batches from `first` (default: the context's first batch time), one batch duration
+// apart. REQUIRES: `ssc` has started and runs on `clock`.
+::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, int n);
+::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, Time first, int n);
+
+}  // namespace dstream::testing

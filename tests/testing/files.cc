@@ -1,0 +1,87 @@
+#include "testing/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace dstream::testing {
+
+TempDir::TempDir(std::string_view prefix) {
+  std::string pattern = "/tmp/";
+  pattern.append(prefix).append("-XXXXXX");
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  // A test may have made the directory read-only to provoke an error; remove_all needs it back.
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string readFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+namespace {
+void write(const std::filesystem::path& path, std::string_view content, std::ios::openmode mode) {
+  std::ofstream out(path, std::ios::binary | mode);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+}  // namespace
+
+void writeFile(const std::filesystem::path& path, std::string_view content) { write(path, content, std::ios::trunc); }
+
+void writeFile(const std::filesystem::path& path, std::string_view content, Time mtime) {
+  writeFile(path, content);
+  setModTime(path, mtime);
+}
+
+void appendFile(const std::filesystem::path& path, std::string_view content) { write(path, content, std::ios::app); }
+
+void flipByte(const std::filesystem::path& path, std::size_t offset) {
+  std::string bytes = readFile(path);
+  bytes.at(offset) = static_cast<char>(bytes.at(offset) ^ 0x40);
+  writeFile(path, bytes);
+}
+
+void setModTime(const std::filesystem::path& path, Time mtime) {
+  long ms = toMillis(mtime);
+  timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = ms / 1000;
+  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1'000'000;
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    throw std::runtime_error("utimensat failed on " + path.string());
+  }
+}
+
+namespace {
+std::filesystem::path hiddenTemp(const std::filesystem::path& dir, std::string_view name) {
+  std::string tmp = ".";
+  tmp.append(name).append(".writing");
+  return dir / tmp;
+}
+}  // namespace
+
+void moveIn(const std::filesystem::path& dir, std::string_view name, std::string_view content) {
+  auto tmp = hiddenTemp(dir, name);
+  writeFile(tmp, content);
+  std::filesystem::rename(tmp, dir / name);
+}
+
+void writeFileAt(const std::filesystem::path& dir, std::string_view name, std::string_view content, Time mtime) {
+  auto tmp = hiddenTemp(dir, name);
+  writeFile(tmp, content, mtime);
+  std::filesystem::rename(tmp, dir / name);
+}
+
+}  // namespace dstream::testing
