@@ -67,6 +67,60 @@ TEST(DstreamGenTest, BadOptionsFailWithAMessage) {
   EXPECT_NE(err.find("/nonexistent/dir/f"), std::string::npos) << err;
 }
 
+// Issue 10: "--count -5" was read as 2^64 - 5 and filled the disk. Output goes to /dev/null so
+// that the unfixed program only runs into the deadline.
+TEST(DstreamGenTest, NegativeAndAbsurdNumbersAreRefusedBeforeAnyOutput) {
+  TempDir dir;
+  const std::vector<std::vector<std::string>> cases = {
+      {"wrecords", "--count", "-5"},
+      {"wrecords", "--count", "99999999999999999999999"},
+      {"meetup", "--count", "1000000000001"},
+      {"wrecords", "--count", "3", "--first", "-1"},
+      {"ysb", "--count", "3", "--seed", "-2"},
+  };
+  for (const auto& args : cases) {
+    std::vector<std::string> argv{DSTREAM_GEN_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    dstream::testing::ChildProcess gen(argv, {.stdoutFile = "/dev/null", .stderrFile = dir.path() / "err"});
+    int status = gen.wait(Seconds(10));
+    ASSERT_NE(status, -1) << "still writing records for " << args[1] << " " << args[2];
+    EXPECT_NE(status, 0) << args[2];
+    std::string err = readFile(dir.path() / "err");
+    EXPECT_NE(err.find("is not a whole number from 0 to"), std::string::npos) << err;
+  }
+}
+
+TEST(DstreamGenTest, MessagesNameTheToolOnceTheUnknownSubcommandAndShortLimits) {
+  std::string out, err;
+  EXPECT_EQ(run({DSTREAM_GEN_PATH, "meetup", "--count", "1", "--output", "/nonexistent/dir/f"}, &out, &err), 1);
+  EXPECT_EQ(err.rfind("dstream-gen: cannot create output file '/nonexistent/dir/f'", 0), 0u) << err;
+  EXPECT_EQ(err.find("dstream: "), std::string::npos) << err;
+
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "nosuchkind", "--count", "1"}, &out, &err), 0);
+  EXPECT_NE(err.find("unknown subcommand 'nosuchkind'; use wrecords, meetup or ysb"), std::string::npos)
+      << err;
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "--output", "wrecords", "mistyped", "--count", "1"}, &out, &err), 0);
+  EXPECT_NE(err.find("'mistyped'"), std::string::npos) << err;
+
+  EXPECT_NE(run({DSTREAM_GEN_PATH, "ysb", "--count", "1", "--events-per-second", "-1"}, &out, &err), 0);
+  EXPECT_NE(err.find("'-1' is not a whole number from 1 to 1000000000"), std::string::npos) << err;
+  EXPECT_LT(err.size(), 200u) << err;  // no 300-digit limits
+}
+
+TEST(DstreamReplayTest, MessagesNameTheToolOnceAndShortLimits) {
+  std::string out, err;
+  EXPECT_EQ(run({DSTREAM_REPLAY_PATH, "--port", "0", "/nonexistent/rsvps.json"}, &out, &err), 1);
+  EXPECT_EQ(err.rfind("dstream-replay: input file '/nonexistent/rsvps.json'", 0), 0u) << err;
+  EXPECT_EQ(err.find("dstream: "), std::string::npos) << err;
+  for (const char* rate : {"-5", "1e400", "nan"}) {
+    EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--rate", rate, "x"}, &out, &err), 0);
+    EXPECT_NE(err.find(std::string("'") + rate + "' is not a number from 0 to 1e+09"), std::string::npos) << err;
+    EXPECT_LT(err.size(), 200u) << err;
+  }
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "99999", "x"}, &out, &err), 0);
+  EXPECT_NE(err.find("'99999' is not a whole number from 0 to 65535"), std::string::npos) << err;
+}
+
 TEST(DstreamReplayTest, ServesAFileOnTheReportedPortAndExitsWhenDone) {
   TempDir dir;
   testing::writeFile(dir.path() / "in.txt", testing::numberedLines(100));

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "common/cli.h"
 #include "datagen/datagen.h"
 #include "dstream/error.h"
 
@@ -21,6 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace dg = dstream::datagen;
+using dstream::tools::wholeNumber;
+
+// A trillion records is 100 TB of W-records: anything above is a typo, not a benchmark.
+constexpr uint64_t kMaxCount = 1'000'000'000'000;
+constexpr uint64_t kMaxFirst = uint64_t{1} << 62;  // first + count stays far from overflow
 
 // Appends records [first, first + n) to the buffer.
 using Generator = std::function<void(std::string&, uint64_t, uint64_t)>;
@@ -79,7 +85,7 @@ int main(int argc, char** argv) {
   uint64_t files = 1;
   app.add_option("--output,-o", output, "Write to FILE (temp name, then rename) instead of stdout");
   app.add_option("--files", files, "Split the records over K files named <output>.0 .. <output>.K-1")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
+      ->check(wholeNumber(1, 100000));
 
   uint64_t count = 0, first = 0, vocab = dg::kWDefaultVocab, seed = 1;
   uint64_t eventsPerSecond = dg::kYsbDefaultEventsPerSecond;
@@ -87,23 +93,33 @@ int main(int argc, char** argv) {
   std::string campaignsOut;
   auto common = [&](CLI::App* sub) {
     sub->fallthrough();  // --output and --files may also follow the subcommand
-    sub->add_option("--count,-n", count, "Number of records")->required();
-    sub->add_option("--first", first, "Index of the first record (default 0)");
+    sub->add_option("--count,-n", count, "Number of records (at most 10^12)")
+        ->required()
+        ->check(wholeNumber(0, kMaxCount));
+    sub->add_option("--first", first, "Index of the first record (default 0)")
+        ->check(wholeNumber(0, kMaxFirst));
   };
   CLI::App* wrec = app.add_subcommand("wrecords", "100-byte records of 10 nine-letter words");
   common(wrec);
-  wrec->add_option("--vocab", vocab, "Vocabulary size V (default 10000)");
+  wrec->add_option("--vocab", vocab, "Vocabulary size V (default 10000)")
+      ->check(wholeNumber(0, UINT64_MAX));
   CLI::App* meetup = app.add_subcommand("meetup", "Meetup RSVP JSON lines like the lab's data");
   common(meetup);
-  meetup->add_option("--seed", seed, "PRNG seed (default 1)");
+  meetup->add_option("--seed", seed, "PRNG seed (default 1)")->check(wholeNumber(0, UINT64_MAX));
   meetup->add_option("--start-mtime", startMs, "mtime of record 0 in ms since the epoch");
   CLI::App* ysb = app.add_subcommand("ysb", "Yahoo streaming benchmark ad events (JSON lines)");
   common(ysb);
-  ysb->add_option("--seed", seed, "PRNG seed (default 1)");
+  ysb->add_option("--seed", seed, "PRNG seed (default 1)")->check(wholeNumber(0, UINT64_MAX));
   ysb->add_option("--start-time", startMs, "event_time of event 0 in ms since the epoch");
   ysb->add_option("--events-per-second", eventsPerSecond, "Event-time rate (default 10000)")
-      ->check(CLI::PositiveNumber);
+      ->check(wholeNumber(1, 1'000'000'000));
   ysb->add_option("--campaigns-out", campaignsOut, "Write the ad_id,campaign_id table to FILE");
+  if (auto name = dstream::tools::unknownSubcommand(argc, argv, {"wrecords", "meetup", "ysb"},
+                                                    {"--output", "-o", "--files"})) {
+    std::fprintf(stderr, "dstream-gen: unknown subcommand '%s'; use wrecords, meetup or ysb (see --help)\n",
+                 name->c_str());
+    return 1;
+  }
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -146,7 +162,7 @@ int main(int argc, char** argv) {
       }
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dstream-gen: %s\n", e.what());
+    dstream::tools::printError("dstream-gen", e);
     return 1;
   }
   return 0;

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "common/cli.h"
 #include "dstream/error.h"
 #include "replay/line_server.h"
 
@@ -36,6 +37,8 @@ void writePortFile(const std::string& path, uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using dstream::tools::decimalNumber;
+  using dstream::tools::wholeNumber;
   CLI::App app{"dstream-replay: serve the lines of files or stdin over TCP, like `nc -lk PORT`"};
   dstream::tools::LineServerOptions o;
   o.port = 9999;
@@ -44,22 +47,26 @@ int main(int argc, char** argv) {
   double burstEvery = 0, stallSeconds = 10;
   bool quiet = false;
   app.add_option("inputs", inputs, "Files to serve in order; '-' = stdin")->required();
-  app.add_option("--port,-p", o.port, "TCP port (default 9999; 0 = any free port)");
+  app.add_option("--port,-p", o.port, "TCP port (default 9999; 0 = any free port)")
+      ->check(wholeNumber(0, 65535));
   app.add_option("--host", o.host, "Address to bind (default 127.0.0.1: loopback only)");
   app.add_option("--port-file", portFile, "Write the bound port to FILE");
   app.add_option("--rate", o.rate, "Steady lines per second (default 0 = as fast as possible)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--burst", o.burst, "Lines released at once every --burst-every seconds");
-  app.add_option("--burst-every", burstEvery, "Seconds between bursts")->check(CLI::PositiveNumber);
+      ->check(decimalNumber(0, 1e9));
+  app.add_option("--burst", o.burst, "Lines released at once every --burst-every seconds")
+      ->check(wholeNumber(0, 1'000'000'000));
+  app.add_option("--burst-every", burstEvery, "Seconds between bursts")
+      ->check(decimalNumber(0, 86400, /*minAllowed=*/false));
   app.add_flag("--loop", o.loop, "Start again at the first line after the last");
   app.add_flag("--http-header", o.httpHeader, "Send an HTTP/1.1 200 header block to each client");
-  app.add_option("--limit", o.limit, "Stop after N lines (default 0 = no limit)");
+  app.add_option("--limit", o.limit, "Stop after N lines (default 0 = no limit)")
+      ->check(wholeNumber(0, UINT64_MAX));
   app.add_flag("--exit-when-done", o.exitWhenDone, "Exit once the last line was sent");
   app.add_flag("--wait-for-client,!--no-wait-for-client", o.waitForClient,
                "Hold the cursor while no client is connected (default on)");
   app.add_option("--stall-timeout", stallSeconds,
                  "Drop a client that accepts nothing for S seconds while others wait (default 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(decimalNumber(0, 86400, /*minAllowed=*/false));
   app.add_flag("--quiet,-q", quiet, "No connect/disconnect log lines");
   CLI11_PARSE(app, argc, argv);
 
@@ -85,7 +92,7 @@ int main(int argc, char** argv) {
     }
     server.stop();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dstream-replay: %s\n", e.what());
+    dstream::tools::printError("dstream-replay", e);
     return 1;
   }
   return 0;
