@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dstream/error.h"
+#include "replay/line_input.h"
 #include "tools/tools_test_util.h"
 
 namespace dstream::tools {
@@ -137,7 +138,9 @@ TEST(LineServerTest, StalledClientIsDroppedSoOthersContinue) {
   std::string big = numberedLines(1500000);  // 20 MB: more than the stalled socket buffers
   LineServerOptions o = textOptions(big);
   o.exitWhenDone = true;
-  o.stallTimeout = 200ms;
+  // Real time: long enough that the reading client, descheduled on a loaded machine, is not
+  // taken for a stalled one (its socket buffers also absorb a pause).
+  o.stallTimeout = 2s;
   LineServer server(o);
   server.start();
   LineClient stalled(server.port());  // never reads
@@ -150,6 +153,41 @@ TEST(LineServerTest, StalledClientIsDroppedSoOthersContinue) {
   EXPECT_TRUE(big.ends_with(got));
   EXPECT_TRUE(got.size() == big.size() || big[big.size() - got.size() - 1] == '\n');
   EXPECT_TRUE(server.waitForDone(10s));
+}
+
+// Issue 10: a 300 MB line made dstream-replay buffer it whole (820 MB) and send nothing until
+// it ended. It now goes through in pieces, with memory bounded by the piece size.
+TEST(LineInputTest, OverLongLineIsHandedOutInPiecesWithBoundedMemory) {
+  const std::string longLine(20 * kMaxLinePieceBytes, 'x');
+  const std::string text = "a\n" + longLine + "\nb\n";
+  LineInput input({}, text, /*loop=*/false);
+  std::string all, out;
+  uint64_t lines = 0;
+  std::size_t largestTake = 0, largestBuffer = 0;
+  for (int calls = 0; calls < 10'000; ++calls) {
+    out.clear();
+    LineInput::Status status = input.take(out, 1000, 256 * 1024, &lines);
+    largestTake = std::max(largestTake, out.size());
+    largestBuffer = std::max(largestBuffer, input.bufferCapacity());
+    all += out;
+    if (status == LineInput::Status::kEnd) break;
+  }
+  EXPECT_EQ(all, text);
+  EXPECT_EQ(lines, 3u);
+  EXPECT_LE(largestTake, 2 * kMaxLinePieceBytes + 1);
+  EXPECT_LE(largestBuffer, 2 * kMaxLinePieceBytes + 1);
+}
+
+TEST(LineServerTest, OverLongLineReachesTheClientWhole) {
+  const std::string text = "first\n" + std::string(8 * kMaxLinePieceBytes, 'y') + "\nlast\n";
+  LineServerOptions o = textOptions(text);
+  o.exitWhenDone = true;
+  LineServer server(o);
+  server.start();
+  LineClient client(server.port());
+  EXPECT_EQ(client.readToEof(), text);
+  EXPECT_TRUE(server.waitForDone(10s));
+  EXPECT_EQ(server.linesSent(), 3u);
 }
 
 TEST(LineServerTest, MissingInputFileIsANotFoundErrorNamingIt) {

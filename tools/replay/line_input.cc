@@ -116,6 +116,7 @@ LineInput::Fill LineInput::refill() {
 LineInput::Status LineInput::take(std::string& out, uint64_t maxLines, std::size_t maxBytes,
                                   uint64_t* lines) {
   uint64_t taken = 0;
+  bool gave = false;  // a piece of an over-long line was appended
   while (taken < maxLines) {
     const char* begin = buf_.data() + pos_;
     std::size_t avail = end_ - pos_;
@@ -144,10 +145,20 @@ LineInput::Status LineInput::take(std::string& out, uint64_t maxLines, std::size
       ++taken;
       continue;
     }
+    if (avail >= kMaxLinePieceBytes) {
+      // A line longer than the buffer: stream it through in pieces (as nc would) instead of
+      // holding it whole; it counts as a line when its '\n' goes out.
+      if (room == 0) break;
+      std::size_t piece = std::min(avail, room);
+      out.append(begin, piece);
+      pos_ += piece;
+      gave = true;
+      continue;
+    }
     if (!open_ && !openNextSource()) break;
     Fill f = refill();
     if (f == Fill::kWouldBlock) {
-      if (taken == 0) return Status::kWouldBlock;
+      if (taken == 0 && !gave) return Status::kWouldBlock;
       break;
     }
     if (f == Fill::kData) {
@@ -161,7 +172,7 @@ LineInput::Status LineInput::take(std::string& out, uint64_t maxLines, std::size
     }
   }
   *lines += taken;
-  return taken > 0 || (open_ || pos_ < end_) || maxLines == 0 ? Status::kOk : Status::kEnd;
+  return taken > 0 || gave || (open_ || pos_ < end_) || maxLines == 0 ? Status::kOk : Status::kEnd;
 }
 
 }  // namespace dstream::tools

@@ -1,7 +1,9 @@
 // LineInput is LineServer's cursor through its input: files in order ("-" = stdin), or an
-// in-memory string, optionally looping. It hands out whole lines only (a missing final '\n' is
-// added) and never blocks on stdin: take() reports kWouldBlock and waitFd() names the fd to
-// poll. Internal to dstream-replay; not thread-safe (one server thread owns it).
+// in-memory string, optionally looping. It hands out whole lines (a missing final '\n' is
+// added), except that a line longer than kMaxLinePieceBytes is handed out in pieces, so that
+// memory stays bounded whatever the input. It never blocks on stdin: take() reports kWouldBlock
+// and waitFd() names the fd to poll. Internal to dstream-replay; not thread-safe (one server
+// thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +15,9 @@
 #include <vector>
 
 namespace dstream::tools {
+
+// Lines up to this long are handed out whole; longer ones in pieces of at most maxBytes.
+inline constexpr std::size_t kMaxLinePieceBytes = std::size_t{1} << 20;
 
 class LineInput {
  public:
@@ -27,13 +32,18 @@ class LineInput {
 
   // Appends up to maxLines whole lines to out, stopping before out would exceed maxBytes
   // (but always taking at least one line if one is available), and adds their number to
-  // *lines. Returns kOk if any line was taken, kWouldBlock if stdin has no complete line yet,
-  // kEnd at the end of the input (never with loop, unless the whole input is empty).
+  // *lines. A line longer than kMaxLinePieceBytes is appended in pieces of at most maxBytes
+  // (a call may return only a piece, adding 0 to *lines); the call that appends its '\n'
+  // counts it. Returns kOk if anything was taken, kWouldBlock if stdin has no complete line
+  // yet, kEnd at the end of the input (never with loop, unless the whole input is empty).
   // Throws Error(kNotFound/kInternal) if a file cannot be opened or read.
   Status take(std::string& out, uint64_t maxLines, std::size_t maxBytes, uint64_t* lines);
 
   // Returns the fd to poll for POLLIN after take() returned kWouldBlock (stdin).
   int waitFd() const { return 0; }
+
+  // The bytes reserved for reading ahead (bounded: about 2 * kMaxLinePieceBytes).
+  std::size_t bufferCapacity() const { return buf_.size(); }
 
  private:
   enum class Fill { kData, kWouldBlock, kSourceEnd };
