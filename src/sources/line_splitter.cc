@@ -43,6 +43,19 @@ void LineSplitter::flush() {
   if (bytes_.size() > partialStart_) endLine();
 }
 
+void LineSplitter::discardPartial(std::string_view why) {
+  if (skipping_) {
+    skipping_ = false;  // an over-long line: already counted
+    return;
+  }
+  std::size_t partial = bytes_.size() - partialStart_;
+  if (partial == 0) return;
+  bytes_.resize(partialStart_);
+  ++linesDropped_;
+  reportBadRecord(source_, fmt::format("truncated line of {} bytes without its end dropped ({})",
+                                       partial, why));
+}
+
 void LineSplitter::endLine() {
   if (bytes_.size() > partialStart_ && bytes_.back() == '\r') bytes_.pop_back();
   std::size_t size = bytes_.size() - partialStart_;

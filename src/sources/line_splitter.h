@@ -35,6 +35,10 @@ class LineSplitter {
   // skipped ends here (it was already counted).
   void flush();
 
+  // The stream was cut (a stop, a reset connection): a partial line is not a record. It is
+  // dropped and reported as a bad (truncated) record, with `why` in the report.
+  void discardPartial(std::string_view why);
+
   // Returns the open block and starts a new one, or returns nullptr (keeping the partial
   // line) when the open block has no lines. The partial line moves on to the new block.
   LineBlockPtr sealBlock();
@@ -45,7 +49,7 @@ class LineSplitter {
   std::size_t bufferedBytes() const { return bytes_.size(); }
   // Lines completed so far, in all blocks.
   std::int64_t linesProduced() const { return linesProduced_; }
-  // Over-long lines dropped so far.
+  // Over-long and truncated lines dropped so far.
   std::int64_t linesDropped() const { return linesDropped_; }
 
  private:

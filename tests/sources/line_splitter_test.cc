@@ -131,5 +131,29 @@ TEST(LineSplitterTest, FlushWithNothingPendingAddsNoLine) {
   EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"a"}));
 }
 
+TEST(LineSplitterTest, DiscardPartialDropsAndCountsTheCutLineOnly) {
+  LineSplitter splitter("socket test:1");
+  std::int64_t badBefore = totalBadRecords();
+  splitter.feed("{\"venue\":\"a\"}\n{\"venue\":{\"x\":\"tr");
+  splitter.discardPartial("the receiver stopped");
+  splitter.flush();  // nothing left to turn into a line
+  EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"{\"venue\":\"a\"}"}));
+  EXPECT_EQ(splitter.linesDropped(), 1);
+  EXPECT_EQ(totalBadRecords(), badBefore + 1);
+  splitter.discardPartial("again");  // no partial line: nothing to count
+  splitter.feed("next\n");
+  EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"next"}));
+  EXPECT_EQ(splitter.linesDropped(), 1);
+}
+
+TEST(LineSplitterTest, DiscardPartialInsideAnOverLongLineCountsItOnce) {
+  LineSplitter splitter("test", 4);
+  splitter.feed("abcdefgh");  // over-long: counted already, being skipped
+  splitter.discardPartial("the receiver stopped");
+  splitter.feed("ok\n");
+  EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"ok"}));
+  EXPECT_EQ(splitter.linesDropped(), 1);
+}
+
 }  // namespace
 }  // namespace dstream::detail
