@@ -78,6 +78,11 @@ decltype(auto) invokeWithOptionalTime(F& f, Time t, Args&&... args) {
 template <class F, class... Args>
 using ResultWithOptionalTime =
     std::decay_t<decltype(invokeWithOptionalTime(std::declval<F&>(), Time{}, std::declval<Args>()...))>;
+
+// invF(V, const V&) for the values of pairs T. A concept, because clang forms T::second_type
+// in a member's requires-clause as soon as DStream<T> is instantiated, even when T is no pair.
+template <class G, class T>
+concept InverseReducer = std::invocable<G&, typename T::second_type, const typename T::second_type&>;
 }  // namespace detail
 
 template <class Self, class T>
@@ -332,7 +337,7 @@ class StreamOps {
   // means "no data" (count 0), or the result keeps every key ever seen. No checkpoint
   // directory is needed (Spark requires one).
   template <class F, class G, class Filter = detail::KeepAll>
-    requires KeyValue<T> && std::invocable<G&, typename T::second_type, const typename T::second_type&>
+    requires KeyValue<T> && detail::InverseReducer<G, T>
   auto reduceByKeyAndWindow(F f, G invF, Duration window, Duration slide, std::size_t numPartitions = 0,
                             Filter filterFunc = {}) const {
     return inverseWindow("reduceByKeyAndWindow", std::move(f), std::move(invF), std::move(filterFunc), window,
