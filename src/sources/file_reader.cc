@@ -92,7 +92,8 @@ std::optional<std::int64_t> fileSizeForSplits(const std::filesystem::path& path)
   return static_cast<std::int64_t>(st.st_size);
 }
 
-std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int index, int numSplits) {
+std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int index, int numSplits,
+                                      std::int64_t plannedSize) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st;
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
@@ -103,7 +104,8 @@ std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int ind
     reportUnreadable(path, EISDIR);
     return std::nullopt;
   }
-  const std::int64_t size = st.st_size;
+  const std::int64_t size =
+      plannedSize >= 0 ? std::min<std::int64_t>(plannedSize, st.st_size) : st.st_size;
   const std::int64_t start = size * index / numSplits;
   const std::int64_t end = size * (index + 1) / numSplits;
   // Build in place: the views are made once the bytes are final, inside the heap block.
@@ -144,7 +146,7 @@ std::optional<std::vector<LineBlockPtr>> readFileSplits(const std::filesystem::p
   std::vector<LineBlockPtr> blocks;
   blocks.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
-    std::optional<LineBlockPtr> block = readSplit(path, i, n);
+    std::optional<LineBlockPtr> block = readSplit(path, i, n, *size);
     if (!block) return std::nullopt;
     blocks.push_back(std::move(*block));
   }

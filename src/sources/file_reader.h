@@ -11,7 +11,9 @@
 // Failure is normal here (a file removed or made unreadable after it was listed): the calls
 // return std::nullopt and report a bad record naming the path; the stream goes on.
 // Thread-safety: all functions are reentrant; splits of one file may be read concurrently
-// (pread, one descriptor per call). The file must not change while it is read.
+// (pread, one descriptor per call). A file that grows while it is read is read up to the
+// size it was planned with: every split sees the same bytes, and what was appended later is
+// left for the caller to notice (FileStreamScanner warns about it).
 #pragma once
 
 #include <cstdint>
@@ -34,9 +36,11 @@ int splitCountFor(std::int64_t fileSize, int maxSplits,
 // Returns the size of `path` for planning splits, or nullopt (reported) when unreadable.
 std::optional<std::int64_t> fileSizeForSplits(const std::filesystem::path& path);
 
-// Reads the lines owned by split `index` of `numSplits`. The block is never null; it may hold
-// no lines. REQUIRES: 0 <= index < numSplits.
-std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int index, int numSplits);
+// Reads the lines owned by split `index` of `numSplits` of the first `plannedSize` bytes of
+// the file (all of it when negative; what is there if it shrank). The block is never null; it
+// may hold no lines. REQUIRES: 0 <= index < numSplits.
+std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int index, int numSplits,
+                                      std::int64_t plannedSize = -1);
 
 // Reads the whole file as splitCountFor(size, maxSplits) splits, one block per split.
 // REQUIRES: maxSplits >= 1.

@@ -7,9 +7,12 @@
 #include <cctype>
 #include <cstdio>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
+#include "dstream/bad_records.h"
 #include "dstream/error.h"
+#include "dstream/log.h"
 
 namespace dstream::detail {
 namespace {
@@ -94,6 +97,7 @@ FileStreamScanner::FileStreamScanner(const std::string& directory, FileScannerOp
   Duration d = options_.batchDuration;
   Duration remember = std::max({options_.rememberDuration, d, kMinRememberDuration});
   rememberDuration_ = d * ((remember.count() + d.count() - 1) / d.count());
+  if (options_.requireStableSize) rememberDuration_ += d;  // files are taken a batch later
 }
 
 void FileStreamScanner::checkDirectory() const {
@@ -136,7 +140,13 @@ std::vector<std::filesystem::path> FileStreamScanner::findNewFiles(Time batchTim
   });
 
   Time threshold = ignoreThreshold(batchTime);
-  std::vector<std::pair<Time, std::filesystem::path>> found;
+  struct Found {
+    Time modTime;
+    std::filesystem::path path;
+    std::int64_t size;
+    bool operator<(const Found& o) const { return std::tie(modTime, path) < std::tie(o.modTime, o.path); }
+  };
+  std::vector<Found> found;
   std::error_code ec;
   std::filesystem::directory_iterator it(directory_, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
@@ -146,23 +156,53 @@ std::vector<std::filesystem::path> FileStreamScanner::findNewFiles(Time batchTim
     // A file may vanish between the listing and the stat: it is simply not selected.
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     Time modTime = toTime(st.st_mtim);
+    auto size = static_cast<std::int64_t>(st.st_size);
+    if (auto seen = rememberedPaths_.find(path.string()); seen != rememberedPaths_.end()) {
+      checkUnchanged(path, seen->second, size, modTime);
+      continue;
+    }
     if (modTime < threshold || modTime >= batchTime) continue;
-    if (rememberedPaths_.contains(path.string())) continue;
-    found.emplace_back(modTime, path);
+    // Written to during the last batch: it may still be being written.
+    if (options_.requireStableSize && modTime >= batchTime - options_.batchDuration) continue;
+    found.push_back({modTime, path, size});
   }
   if (ec) {
-    std::fprintf(stderr, "dstream: textFileStream %s: cannot list the directory: %s\n",
-                 directory_.c_str(), ec.message().c_str());
+    logLine(LogLevel::kWarning,
+            "textFileStream " + directory_.string() + ": cannot list the directory: " + ec.message());
   }
   std::sort(found.begin(), found.end());
   std::vector<std::filesystem::path> selected;
   selected.reserve(found.size());
-  for (auto& [modTime, path] : found) {
-    remembered_.push_back({path.string(), modTime, batchTime});
-    rememberedPaths_.insert(path.string());
+  for (auto& [modTime, path, size] : found) {
+    remembered_.push_back({path.string(), modTime, batchTime, size});
+    rememberedPaths_[path.string()] = Seen{size, size, modTime};
     selected.push_back(std::move(path));
   }
   return selected;
+}
+
+void FileStreamScanner::checkUnchanged(const std::filesystem::path& path, Seen& seen,
+                                       std::int64_t size, Time modTime) {
+  if (seen.readSize < 0) {  // restored from a checkpoint: this scan is the baseline
+    seen = Seen{size, size, modTime};
+    return;
+  }
+  if (size == seen.size && modTime == seen.modTime) return;
+  seen.size = size;
+  seen.modTime = modTime;
+  std::string detail =
+      size > seen.readSize
+          ? fmt::format("the file grew after it was read: {} bytes not read ({} read, {} now)",
+                        size - seen.readSize, seen.readSize, size)
+          : fmt::format("the file changed after it was read ({} bytes read, {} now)", seen.readSize,
+                        size);
+  reportBadRecord("textFileStream " + path.string(),
+                  detail + "; write files elsewhere and mv them into the directory");
+}
+
+std::int64_t FileStreamScanner::selectedSize(const std::filesystem::path& path) const {
+  auto it = rememberedPaths_.find(path.string());
+  return it == rememberedPaths_.end() ? -1 : it->second.readSize;
 }
 
 FileScannerState FileStreamScanner::state() const { return {startTime_, remembered_}; }
@@ -171,7 +211,7 @@ void FileStreamScanner::restore(const FileScannerState& state) {
   startTime_ = state.startTime;
   remembered_ = state.files;
   rememberedPaths_.clear();
-  for (const auto& f : remembered_) rememberedPaths_.insert(f.path);
+  for (const auto& f : remembered_) rememberedPaths_[f.path] = Seen{f.size, f.size, f.modTime};
 }
 
 }  // namespace dstream::detail

@@ -15,6 +15,12 @@
 // The initial ignore time is the start time when newFilesOnly (files present at start are
 // skipped); otherwise every file present at start is read by the first batch.
 //
+// A file is read at the size it had when selected. If a selected file has grown or changed
+// when a later batch scans the directory (it was still being written: a `cp` into the
+// directory), the scanner reports it as a bad record naming the file and the bytes not read,
+// once per change, while the name is remembered. With requireStableSize a file is selected
+// only once it has not been modified for a whole batch duration.
+//
 // Times are taken as given (the engine's Clock); modification times are the files' own, in
 // milliseconds, so tests place a file in a batch window by setting its mtime.
 // Thread-safety: none; the engine's generator thread owns a scanner.
@@ -22,7 +28,8 @@
 
 #include <filesystem>
 #include <string>
-#include <unordered_set>
+#include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "dstream/time.h"
@@ -39,6 +46,11 @@ struct FileScannerOptions {
 
   // True: files already present at start() are ignored. False: the first batch reads them.
   bool newFilesOnly = true;
+
+  // True: a file is selected only once its modification time (so its size) is at least one
+  // batch duration old, i.e. it was not written to during the last batch. The remember window
+  // grows by one batch so that such files are still inside it.
+  bool requireStableSize = false;
 };
 
 // The scanner's memory, for checkpoints. Plain data; the checkpoint code serialises it.
@@ -47,6 +59,7 @@ struct FileScannerState {
     std::string path;  // as returned by findNewFiles
     Time modTime;      // its modification time when selected
     Time batchTime;    // the batch that selected it
+    std::int64_t size = -1;  // its size when selected (what was read); -1: unknown (restored)
   };
   Time startTime{};
   std::vector<RememberedFile> files;  // in selection order
@@ -73,19 +86,31 @@ class FileStreamScanner {
   // REQUIRES: start() or restore() was called; batch times passed in increase.
   std::vector<std::filesystem::path> findNewFiles(Time batchTime);
 
+  // The size `path` had when findNewFiles selected it (the bytes to read), or -1 if unknown.
+  std::int64_t selectedSize(const std::filesystem::path& path) const;
+
   FileScannerState state() const;
   // Replaces the memory with `state` (recovery from a checkpoint); no start() needed after.
   void restore(const FileScannerState& state);
 
  private:
+  // What a selected file looked like: when read, and when last seen by a scan.
+  struct Seen {
+    std::int64_t readSize = -1;  // -1: unknown (restored from a checkpoint)
+    std::int64_t size = -1;
+    Time modTime{};
+  };
+
   Time ignoreThreshold(Time batchTime) const;
+  // Reports (once per change) a selected file that grew or changed after it was read.
+  void checkUnchanged(const std::filesystem::path& path, Seen& seen, std::int64_t size, Time modTime);
 
   std::filesystem::path directory_;
   FileScannerOptions options_;
   Duration rememberDuration_;
   Time startTime_{};
   std::vector<FileScannerState::RememberedFile> remembered_;  // in selection order
-  std::unordered_set<std::string> rememberedPaths_;           // the paths of remembered_
+  std::unordered_map<std::string, Seen> rememberedPaths_;     // the paths of remembered_
 };
 
 // Parses a textFileStream directory argument; see the FileStreamScanner constructor.

@@ -87,6 +87,16 @@ TEST(FileReaderTest, SplitBoundaryExactlyAtALineStart) {
   EXPECT_EQ(linesOf({*readSplit(path, 1, 2)}), (Lines{"ef"}));
 }
 
+TEST(FileReaderTest, SplitsReadTheSizeTheyWerePlannedWithWhileTheFileGrows) {
+  TempDir dir;
+  auto path = dir.path() / "copying";
+  writeFile(path, "abc\ndef\nghi\njkl\n");  // planned at 8 bytes; 8 more were appended since
+  EXPECT_EQ(linesOf({*readSplit(path, 0, 2, 8)}), (Lines{"abc"}));
+  EXPECT_EQ(linesOf({*readSplit(path, 1, 2, 8)}), (Lines{"def"}));
+  EXPECT_EQ(linesOf({*readSplit(path, 0, 1, 6)}), (Lines{"abc", "de"}));  // cut where planned
+  EXPECT_EQ(linesOf({*readSplit(path, 0, 1, 100)}), (Lines{"abc", "def", "ghi", "jkl"}));  // shrank
+}
+
 TEST(FileReaderTest, SmallFileIsOneSplitAndBigFilesAreCapped) {
   EXPECT_EQ(splitCountFor(0, 8), 1);
   EXPECT_EQ(splitCountFor(1000, 8), 1);

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <memory>
 
+#include "dstream/bad_records.h"
 #include "dstream/error.h"
 #include "sources/test_util.h"
 
@@ -216,6 +217,50 @@ TEST(FileStreamScannerTest, StateRestoreRoundTripKeepsRememberedNames) {
   EXPECT_EQ(names(recovered.findNewFiles(batch(2))), (Names{"b.txt"}));
   EXPECT_EQ(recovered.state().files.size(), 2u);
   EXPECT_EQ(recovered.state().startTime, kStart);
+}
+
+// Issue 10: a file picked up while `cp` was still writing it lost the rest silently.
+TEST(FileStreamScannerTest, AFileThatGrowsAfterItWasReadIsReportedOnceWithTheBytesNotRead) {
+  TempDir dir;
+  auto scanner = started(dir);
+  writeFile(dir.path() / "copying.json", "{\"a\":1}\n{\"b\"", batch(0) + Seconds(5));
+  ASSERT_EQ(names(scanner.findNewFiles(batch(1))), (Names{"copying.json"}));
+  EXPECT_EQ(scanner.selectedSize(dir.path() / "copying.json"), 12);
+  std::int64_t before = totalBadRecords();
+  EXPECT_EQ(names(scanner.findNewFiles(batch(2))), Names{});
+  EXPECT_EQ(totalBadRecords(), before);  // unchanged: nothing to say
+
+  testing::appendFile(dir.path() / "copying.json", ":2}\n{\"c\":3}\n");  // the copy goes on
+  setModTime(dir.path() / "copying.json", batch(1) + Seconds(5));
+  EXPECT_EQ(names(scanner.findNewFiles(batch(2) + Seconds(1))), Names{});  // not read again
+  EXPECT_EQ(totalBadRecords(), before + 1);
+  EXPECT_EQ(names(scanner.findNewFiles(batch(3))), Names{});
+  EXPECT_EQ(totalBadRecords(), before + 1);  // once per change
+  EXPECT_EQ(scanner.selectedSize(dir.path() / "copying.json"), 12);  // what was read
+}
+
+TEST(FileStreamScannerTest, RequireStableSizeWaitsUntilAFileWasNotWrittenForABatch) {
+  TempDir dir;
+  FileStreamScanner scanner(dir.path().string(),
+                            {.batchDuration = kBatch, .rememberDuration = Seconds(60), .requireStableSize = true});
+  scanner.start(kStart);
+  writeFile(dir.path() / "old.txt", "o\n", batch(0) + Seconds(1));
+  writeFile(dir.path() / "busy.txt", "b\n", batch(1) + Seconds(9));
+  EXPECT_EQ(names(scanner.findNewFiles(batch(1))), Names{});  // old.txt changed 9 s ago
+  EXPECT_EQ(names(scanner.findNewFiles(batch(2))), (Names{"old.txt"}));
+  testing::appendFile(dir.path() / "busy.txt", "still\n");  // written again: waits again
+  setModTime(dir.path() / "busy.txt", batch(2) + Seconds(5));
+  EXPECT_EQ(names(scanner.findNewFiles(batch(3))), Names{});
+  EXPECT_EQ(names(scanner.findNewFiles(batch(4))), (Names{"busy.txt"}));
+  EXPECT_EQ(scanner.selectedSize(dir.path() / "busy.txt"), 8);
+  // With a batch as long as the remember window, a stable file is still inside the window.
+  TempDir slowDir;
+  FileStreamScanner slow(slowDir.path().string(),
+                         {.batchDuration = Seconds(60), .requireStableSize = true});
+  slow.start(kStart);
+  writeFile(slowDir.path() / "slow.txt", "s\n", kStart + Seconds(30));
+  EXPECT_EQ(names(slow.findNewFiles(kStart + Seconds(60))), Names{});
+  EXPECT_EQ(names(slow.findNewFiles(kStart + Seconds(120))), (Names{"slow.txt"}));
 }
 
 TEST(FileStreamScannerTest, DirectoryRemovedWhileRunningYieldsNoFiles) {
