@@ -72,14 +72,15 @@ ParsedJsonLinePtr parseJsonLine(std::string_view line, std::string* reason) {
   }
   ParsedJsonLinePtr parsed(owned.release());
 
-  if (parsed->bufferCapacity < line.size()) {
+  // A new parser has no buffer yet, and even an empty line needs one for the padding.
+  if (!parsed->buffer || parsed->bufferCapacity < line.size()) {
     // Grow geometrically so that slowly lengthening lines do not reallocate each time.
     std::size_t capacity =
         std::max(line.size(), std::max<std::size_t>(4096, 2 * parsed->bufferCapacity));
     parsed->buffer.reset(new char[capacity + simdjson::SIMDJSON_PADDING]);
     parsed->bufferCapacity = capacity;
   }
-  std::memcpy(parsed->buffer.get(), line.data(), line.size());
+  if (!line.empty()) std::memcpy(parsed->buffer.get(), line.data(), line.size());
   // simdjson may read (never use) the padding; keep it initialised for sanitizers.
   std::memset(parsed->buffer.get() + line.size(), 0, simdjson::SIMDJSON_PADDING);
 

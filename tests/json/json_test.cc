@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dstream/bad_records.h"
@@ -303,6 +304,17 @@ TEST(JsonMalformedTest, LongLinesAreShortenedInMessages) {
     EXPECT_LT(std::string_view(e.what()).size(), 300u);
     EXPECT_THAT(e.what(), HasSubstr("..."));
   }
+}
+
+// Found by fuzz/json_fuzzer.cc: an empty line parsed first on a thread wrote simdjson's
+// padding through the new parser's null buffer (a crash in release builds).
+TEST(JsonMalformedTest, EmptyLineAsTheThreadsFirstParseIsMalformed) {
+  std::int64_t before = totalBadRecords();
+  bool found = true;
+  std::thread([&found] { found = has("", "venue"); }).join();
+  EXPECT_FALSE(found);
+  EXPECT_EQ(totalBadRecords(), before + 1);
+  std::thread([] { EXPECT_THROW(Record::parse("\r", OnBadRecord::kFail), Error); }).join();
 }
 
 TEST(JsonLineTest, TrailingCarriageReturnIsIgnored) {
