@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libgtest-dev libgmock-dev libbenchmark-dev
           libabsl-dev libsimdjson-dev libfmt-dev libcli11-dev libxxhash-dev libzstd-dev
-          netcat-openbsd python3)
+          netcat-openbsd python3
+          clang libclang-rt-14-dev)  # the fuzz preset: clang++ and libFuzzer
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
