@@ -2,7 +2,10 @@
 // and BatchInfo). A web UI, Prometheus metrics and rate control are built on this.
 //
 // Thread-safety: listeners are called on the batch thread, one call at a time, in batch
-// order; a listener must not block for long, and must not call stop() and wait.
+// order; they may be added from any thread, also while the context runs (a listener added
+// during a batch is called from the next one). A listener must not block for long; it may
+// call stop(), which then returns at once. A listener that throws is logged (log.h) and
+// skipped, as on Spark's listener bus: it does not fail the batch.
 #pragma once
 
 #include <cstdint>

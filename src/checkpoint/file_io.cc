@@ -13,13 +13,15 @@
 
 #include <fmt/format.h>
 
+#include "dstream/log.h"
+
 namespace dstream::detail {
 
 void warn(const WarningSink& sink, const std::string& message) {
   if (sink) {
     sink(message);
   } else {
-    std::fprintf(stderr, "dstream: warning: %s\n", message.c_str());
+    logLine(LogLevel::kWarning, message);  // the context's sink, or stderr outside a context
   }
 }
 

@@ -18,10 +18,10 @@
 namespace dstream::detail {
 
 // Receives one warning line (a damaged file skipped, torn bytes dropped). An empty
-// function means "write it to stderr".
+// function means "the calling thread's log sink" (log.h), stderr outside a context.
 using WarningSink = std::function<void(const std::string&)>;
 
-// Delivers `message` to `sink`, or to stderr with a "dstream: warning: " prefix.
+// Delivers `message` to `sink`, or as detail::logLine(LogLevel::kWarning, message).
 void warn(const WarningSink& sink, const std::string& message);
 
 // Returns "<what> <path>: <strerror(err)>", the shape of every I/O error message here.

@@ -68,6 +68,22 @@ std::shared_ptr<const std::vector<std::shared_ptr<StreamingListener>>> ContextCo
   return listeners_;
 }
 
+// As Spark's listener bus: a listener that throws is logged and skipped; it cannot fail a
+// batch or leave start() half done.
+void ContextCore::notify(const std::vector<std::shared_ptr<StreamingListener>>& listeners,
+                         const std::function<void(StreamingListener&)>& call) const {
+  for (auto& l : listeners) {
+    try {
+      call(*l);
+    } catch (...) {
+      log_(LogLevel::kWarning,
+           "a StreamingListener threw: " + std::string(withoutDstreamPrefix(describe(std::current_exception()))));
+    }
+  }
+}
+
+void ContextCore::notify(const std::function<void(StreamingListener&)>& call) const { notify(*listeners(), call); }
+
 void ContextCore::setCheckpointDirectory(std::string_view directory) {
   checkCanDefine("checkpoint");
   auto manager = std::make_unique<CheckpointManager>(directory, batchDuration_);
@@ -161,7 +177,7 @@ void ContextCore::start() {
     throw;
   }
   state_ = State::kActive;
-  for (auto& l : *listeners()) l->onStreamingStarted(firstBatchTime_);
+  notify([&](StreamingListener& l) { l.onStreamingStarted(firstBatchTime_); });
   loop_ = std::jthread([this] { runLoop(); });
 }
 
@@ -216,7 +232,7 @@ void ContextCore::runBatch(Time t) {
   info.processingStartTime = clock_->now();
   std::atomic<std::int64_t> bad{0};
   auto listeners = this->listeners();
-  for (auto& l : *listeners) l->onBatchStarted(info);
+  notify(*listeners, [&](StreamingListener& l) { l.onBatchStarted(info); });
   try {
     BadRecordScope scope(&bad);
     for (auto* in : inputs_) info.numInputRecords += in->recordsFor(t);
@@ -231,7 +247,7 @@ void ContextCore::runBatch(Time t) {
       std::lock_guard lock(mu_);
       history_.push_back(info);
     }
-    for (auto& l : *listeners) l->onBatchCompleted(info);
+    notify(*listeners, [&](StreamingListener& l) { l.onBatchCompleted(info); });
     throw Error(ErrorCode::kInternal, "batch at " + formatTime(t) + " failed: " + *info.failureReason);
   }
   for (auto& n : nodes_) n->clearOldData(t);
@@ -244,7 +260,7 @@ void ContextCore::runBatch(Time t) {
     if (history_.size() > kHistoryKept) history_.erase(history_.begin());
   }
   progress_.notify_all();
-  for (auto& l : *listeners) l->onBatchCompleted(info);
+  notify(*listeners, [&](StreamingListener& l) { l.onBatchCompleted(info); });
 }
 
 void ContextCore::finish(std::exception_ptr error) {
@@ -271,7 +287,7 @@ void ContextCore::finish(std::exception_ptr error) {
     state_ = State::kStopped;
   }
   progress_.notify_all();
-  for (auto& l : *listeners()) l->onStreamingStopped();
+  notify([](StreamingListener& l) { l.onStreamingStopped(); });
 }
 
 void ContextCore::stop(bool gracefully) {
@@ -287,8 +303,9 @@ void ContextCore::stop(bool gracefully) {
   }
   requestStop(gracefully, nullptr);
   std::unique_lock lock(mu_);
-  // From an output or a listener the loop cannot be waited for: it ends after the batch.
-  if (loopThread_ == std::this_thread::get_id()) return;
+  // From an output or a listener the loop cannot be waited for: it ends after the batch. The
+  // same holds on a worker running a partition of the batch (it has the context's log sink).
+  if (loopThread_ == std::this_thread::get_id() || currentLogSink() == &log_) return;
   progress_.wait(lock, [&] { return finished_; });
   lock.unlock();
   // One caller joins the thread; concurrent callers have seen the loop finish.

@@ -124,6 +124,9 @@ class ContextCore {
   bool stillGraceful() const;
   // The listeners now; a batch iterates its copy while addListener() may add more.
   std::shared_ptr<const std::vector<std::shared_ptr<StreamingListener>>> listeners() const;
+  void notify(const std::vector<std::shared_ptr<StreamingListener>>& listeners,
+              const std::function<void(StreamingListener&)>& call) const;
+  void notify(const std::function<void(StreamingListener&)>& call) const;
 
   const Duration batchDuration_;
   std::shared_ptr<Clock> clock_;
