@@ -25,6 +25,9 @@ struct Options {
   std::string directory = "/tmp/datastreams";
   std::string outputPrefix = "/tmp/venues/venues";
   std::string checkpointDirectory = "/tmp/checkpointing";
+  // Ctrl-C or SIGTERM stop the context gracefully (the received data is printed first), a
+  // second one at once: Spark's spark.streaming.stopGracefullyOnShutdown.
+  bool gracefulShutdown = true;
 
   explicit Options(double defaultBatchSeconds) : batchSeconds(defaultBatchSeconds) {}
 
@@ -34,6 +37,7 @@ struct Options {
   dstream::Duration batch() const { return scaled(batchSeconds); }
   dstream::Duration window() const { return scaled(windowSeconds); }
   dstream::Duration slide() const { return scaled(slideSeconds); }
+  dstream::ContextOptions context() const { return {.stopGracefullyOnShutdown = gracefulShutdown}; }
 };
 
 enum Needs : unsigned { kDirectory = 1, kSocket = 2, kWindow = 4, kOutput = 8, kCheckpoint = 16 };
@@ -45,6 +49,8 @@ inline void addOptions(CLI::App& app, Options& o, unsigned needs) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--run-for", o.runForSeconds, "stop gracefully after this many seconds (0: run until killed)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_flag("--graceful-shutdown,!--no-graceful-shutdown", o.gracefulShutdown,
+               "Ctrl-C/SIGTERM stop gracefully, a second one at once (default on)");
   if (needs & kDirectory) app.add_option("--dir", o.directory, "directory to watch for new files")->capture_default_str();
   if (needs & kSocket) {
     app.add_option("--host", o.host, "host of the line server")->capture_default_str();

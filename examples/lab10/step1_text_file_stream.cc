@@ -5,7 +5,7 @@
 int main(int argc, char** argv) {
   return lab::labMain(argc, argv, "Lab 10 step 1: textFileStream, map(upper), pprint", 1, lab::kDirectory,
                       [](lab::Options& o) {
-    dstream::StreamingContext ssc(o.master, o.batch());                        // ssc = StreamingContext(sc, 1)
+    dstream::StreamingContext ssc(o.master, o.batch(), o.context());           // ssc = StreamingContext(sc, 1)
     auto lines = ssc.textFileStream(o.directory);               // lines = ssc.textFileStream("file:///tmp/datastreams")
     auto uclines = lines.map([](std::string_view w) { return dstream::toUpper(w); });  // uclines = lines.map(lambda word: word.upper())
     uclines.pprint();                                                          // uclines.pprint()

@@ -6,7 +6,7 @@
 
 int main(int argc, char** argv) {
   return lab::labMain(argc, argv, "Lab 10 steps 4-5: venuecounter", 10, lab::kSocket, [](lab::Options& o) {
-    dstream::StreamingContext ssc(o.master, o.batch());                          // ssc = StreamingContext(sc, 10)
+    dstream::StreamingContext ssc(o.master, o.batch(), o.context());             // ssc = StreamingContext(sc, 10)
     auto lines = ssc.socketTextStream(o.host, o.port);                           // lines = ssc.socketTextStream("localhost", 9999)
     auto jslines = lines.flatMap([](std::string_view x) { return dstream::json::field(x, "venue"); }).cache();
     auto lcnt = lines.count();                                                   // lcnt = lines.count()

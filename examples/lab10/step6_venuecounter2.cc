@@ -7,7 +7,7 @@
 int main(int argc, char** argv) {
   return lab::labMain(argc, argv, "Lab 10 step 6: venuecounter2 with countByWindow", 10,
                       lab::kSocket | lab::kWindow | lab::kCheckpoint, [](lab::Options& o) {
-    dstream::StreamingContext ssc(o.master, o.batch());                          // ssc = StreamingContext(sc, 10)
+    dstream::StreamingContext ssc(o.master, o.batch(), o.context());             // ssc = StreamingContext(sc, 10)
     ssc.checkpoint(o.checkpointDirectory);                       // ssc.checkpoint("file:///tmp/checkpointing")
     auto lines = ssc.socketTextStream(o.host, o.port);                           // lines = ssc.socketTextStream("localhost", 9999)
     auto wlcnt = lines.countByWindow(o.window(), o.slide());                     // wlcnt = lines.countByWindow(30, 10)
