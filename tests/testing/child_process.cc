@@ -99,6 +99,10 @@ void ChildProcess::kill() {
   }
 }
 
+void ChildProcess::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
 bool ChildProcess::readSome(int pollMillis) {
   if (out_ < 0 || outEnded_) return false;
   pollfd p{out_, POLLIN, 0};

@@ -45,6 +45,8 @@ class ChildProcess {
   bool running();
   // Kills (SIGKILL) and reaps the child if it is running.
   void kill();
+  // Sends `sig` (e.g. SIGTERM, for a graceful stop) to the child if it is running.
+  void signal(int sig);
   // The piped output read so far.
   const std::string& output() const { return output_; }
 
