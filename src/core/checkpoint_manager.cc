@@ -1,11 +1,15 @@
 #include "core/checkpoint_manager.h"
 
 #include <algorithm>
+#include <set>
 
 #include "checkpoint/file_io.h"
 #include "checkpoint/record_file.h"
 #include "core/crash_point.h"
+#include "dstream/clock.h"
+#include "dstream/detail/state_checkpoint.h"
 #include "dstream/error.h"
+#include "dstream/log.h"
 #include "dstream/serialize.h"
 
 namespace dstream::detail {
@@ -14,12 +18,33 @@ namespace {
 
 constexpr int kRetain = 10;  // checkpoints kept, as Spark's CheckpointWriter
 
-Duration defaultStateInterval(Duration batch) {
-  Duration d = std::max(batch, Duration(Seconds(10)));
-  return ((d + batch - Duration(1)) / batch) * batch;
+// The largest rememberDuration of `node` and of every stream computed from it: how far back
+// those streams may ask for its batches (a window over a detached reduced stream remembers
+// its batches itself, so the source's own remember duration says too little).
+Duration downstreamRemember(const Node* node, const std::vector<std::shared_ptr<Node>>& nodes) {
+  std::set<const Node*> below{node};
+  Duration span = node->rememberDuration();
+  for (const auto& n : nodes) {  // definition order: parents come before their children
+    for (const Node* p : n->parents()) {
+      if (below.count(p)) {
+        below.insert(n.get());
+        span = std::max(span, n->rememberDuration());
+        break;
+      }
+    }
+  }
+  return span;
 }
 
 }  // namespace
+
+// A restart re-runs the batches since the last snapshot, so the interval bounds the restart
+// time: 1 s of batches (not Spark's 10 s, which costs seconds of re-runs per restart; see
+// doc/recovery.md, "Restart time").
+Duration CheckpointManager::defaultStateInterval(Duration batch) {
+  Duration d = std::max(batch, Duration(Seconds(1)));
+  return ((d + batch - Duration(1)) / batch) * batch;
+}
 
 CheckpointManager::CheckpointManager(std::string_view directory, Duration batchDuration)
     : store_(directory, CheckpointStoreOptions{.retain = kRetain}),
@@ -45,6 +70,7 @@ void CheckpointManager::setStateInterval(Duration d) {
 }
 
 bool CheckpointManager::loadLatest() {
+  lookedForCheckpoint_ = true;
   auto files = store_.listCheckpoints();
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     RecordFileRead read = readVerified(it->path);
@@ -104,16 +130,22 @@ std::map<int, Node*> CheckpointManager::matchGraph(const GraphCheckpoint& g,
 
 std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
     const std::vector<std::shared_ptr<Node>>& nodes, Time zeroTime) {
+  refuseUncheckpointableState(nodes);
+  if (!lookedForCheckpoint_) fenceAnotherRunsFiles();
   nodes_.clear();
   inputs_.clear();
   stateful_.clear();
+  replaySpan_.clear();
   for (const auto& n : nodes) {
     nodes_.push_back(n.get());
-    if (auto* in = dynamic_cast<InputNode*>(n.get())) inputs_.emplace_back(n.get(), in);
+    if (auto* in = dynamic_cast<InputNode*>(n.get())) {
+      inputs_.emplace_back(n.get(), in);
+      replaySpan_[in] = downstreamRemember(n.get(), nodes);
+    }
     if (n->hasState()) stateful_.push_back(n.get());
   }
   for (auto& [node, in] : inputs_) {
-    in->prepareCheckpointing(directory(), node->rememberDuration() + stateInterval_ + batchDuration_);
+    in->prepareCheckpointing(directory(), replaySpan(in) + stateInterval_ + batchDuration_);
   }
   zeroTime_ = zeroTime;
   if (!loaded_) return std::nullopt;
@@ -146,6 +178,53 @@ std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
   return times;
 }
 
+void CheckpointManager::refuseUncheckpointableState(const std::vector<std::shared_ptr<Node>>& nodes) const {
+  for (const auto& n : nodes) {
+    auto* types = dynamic_cast<const StateTypes*>(n.get());
+    if (!types) continue;
+    std::string type = types->typeWithoutSerializer();
+    if (type.empty()) continue;
+    CheckpointedNode named{n->id(), n->kind(), n->uid(), true, false};
+    throw Error(ErrorCode::kFailedPrecondition,
+                "stream \"" + streamName(named) + "\" keeps state of type " + type +
+                    ", which has no dstream::Serializer, so the checkpoints in " + directory().string() +
+                    " could not restore it; specialise dstream::Serializer<" + type +
+                    "> (dstream/serialize.h), or do not call checkpoint()");
+  }
+}
+
+void CheckpointManager::fenceAnotherRunsFiles() {
+  // A context that did not ask for recovery starts fresh; the files of an earlier run must
+  // not be read as its own by a later getOrCreate (a crash before this run's first
+  // checkpoint would resume the old run), nor its log records be requeued. They are moved
+  // aside, not deleted: they may be the only copy of the old run's progress.
+  auto files = store_.listCheckpoints();
+  std::vector<fs::path> old;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(directory(), ec)) {
+    std::string name = e.path().filename().string();
+    std::int64_t ms = 0;
+    if (parseStateFileName(name, ms) || name == "receivedData") old.push_back(e.path());
+  }
+  for (const auto& f : files) old.push_back(f.path);
+  if (old.empty()) return;
+  std::string newest = files.empty() ? "state only" : "newest batch " + std::to_string(files.back().batchTimeMs) + " ms";
+  fs::path aside = directory() / ("previous-run-" + std::to_string(toMillis(SystemClock().now())));
+  fs::create_directories(aside, ec);
+  for (const auto& p : old) {
+    if (!ec) fs::rename(p, aside / p.filename(), ec);
+  }
+  if (ec) {
+    throw Error(ErrorCode::kFailedPrecondition, "checkpoint directory " + directory().string() +
+                                                    " holds another run's checkpoints, which cannot be moved to " +
+                                                    aside.string() + ": " + ec.message() +
+                                                    "; empty the directory, or use StreamingContext::getOrCreate to resume");
+  }
+  warn({}, "checkpoint directory " + directory().string() + " holds another run's checkpoints (" + newest +
+               "); starting fresh and moving them to " + aside.string() +
+               " (use StreamingContext::getOrCreate to resume from them)");
+}
+
 void CheckpointManager::afterBatch(Time t) {
   WriteJob job;
   job.batch = t;
@@ -173,7 +252,7 @@ void CheckpointManager::afterBatch(Time t) {
   }
   for (auto& [node, in] : inputs_) {
     BinaryWriter w;
-    in->writeInputs(w, *stateTime_ - node->rememberDuration(), t);
+    in->writeInputs(w, *stateTime_ - replaySpan(in), t);
     g.inputs[node->id()] = w.release();
   }
   job.checkpoint = encodeGraphCheckpoint(g);
@@ -183,13 +262,19 @@ void CheckpointManager::afterBatch(Time t) {
   while (written_.size() > static_cast<std::size_t>(kRetain)) written_.pop_front();
   Time oldestState = written_.front().stateTime;
   if (job.stateFile) job.deleteStatesBefore = oldestState;
-  for (auto& [node, in] : inputs_) in->forgetInputsBefore(oldestState - node->rememberDuration());
+  for (auto& [node, in] : inputs_) in->forgetInputsBefore(oldestState - replaySpan(in));
 
   std::unique_lock lock(writeMu_);
   waitForWriter();
   if (writeError_) std::rethrow_exception(writeError_);
   pending_ = std::move(job);
-  if (!writer_.joinable()) writer_ = std::jthread([this](std::stop_token stop) { writeLoop(stop); });
+  if (!writer_.joinable()) {
+    // The writer's warnings go to the context's log sink, which the batch thread has.
+    writer_ = std::jthread([this, sink = currentLogSink()](std::stop_token stop) {
+      LogScope scope(sink);
+      writeLoop(stop);
+    });
+  }
   writeChanged_.notify_all();
 }
 

@@ -44,8 +44,8 @@ class CheckpointManager {
 
   const std::filesystem::path& directory() const { return store_.directory(); }
 
-  // How often states are snapshotted. Default max(batch, 10s) rounded up to a multiple of
-  // the batch (Spark's default). Throws Error(kInvalidArgument) unless d is a positive
+  // How often states are snapshotted. Default max(batch, 1s) rounded up to a multiple of
+  // the batch (the restart re-runs at most that much). Throws Error(kInvalidArgument) unless d is a positive
   // multiple of the batch duration.
   void setStateInterval(Duration d);
   Duration stateInterval() const { return stateInterval_; }
@@ -56,6 +56,9 @@ class CheckpointManager {
   bool loadLatest();
   bool recovering() const { return loaded_.has_value(); }
 
+  // The default state interval for a batch duration (see setStateInterval).
+  static Duration defaultStateInterval(Duration batch);
+
   struct StartTimes {
     Time zeroTime;
     Time firstBatch;
@@ -63,8 +66,11 @@ class CheckpointManager {
   // Called by start() after the nodes were initialised: hands the inputs the checkpoint
   // directory and, when recovering, checks the graph against the checkpoint and restores
   // states and inputs. Returns the times to resume from, or nullopt for a fresh start.
-  // Throws Error(kFailedPrecondition) when the graph or batch duration changed (the message
-  // names the stream and the way out), Error(kDataLoss) for state the nodes cannot read.
+  // Throws Error(kFailedPrecondition) when a stateful stream's key or state type has no
+  // Serializer, or the graph or batch duration changed (the message names the stream and
+  // the way out), Error(kDataLoss) for state the nodes cannot read. A context that did not
+  // look for a checkpoint (no getOrCreate) but finds another run's files moves them aside
+  // with a one-line warning, so that they are never taken for its own.
   std::optional<StartTimes> prepareStart(const std::vector<std::shared_ptr<Node>>& nodes, Time zeroTime);
 
   // Writes the checkpoint of completed batch `t`. Throws Error(kInternal) when it cannot be
@@ -85,11 +91,17 @@ class CheckpointManager {
   };
   std::map<int, Node*> matchGraph(const GraphCheckpoint& g, const std::vector<std::shared_ptr<Node>>& nodes) const;
   void deleteStateFilesBefore(Time t);
+  void refuseUncheckpointableState(const std::vector<std::shared_ptr<Node>>& nodes) const;
+  void fenceAnotherRunsFiles();
+  // How far back before the newest snapshot a source's batches must be re-readable.
+  Duration replaySpan(InputNode* in) const { return replaySpan_.at(in); }
 
   CheckpointStore store_;
   const Duration batchDuration_;
   Duration stateInterval_;
   std::optional<Loaded> loaded_;
+  bool lookedForCheckpoint_ = false;  // loadLatest() ran (getOrCreate)
+  std::map<InputNode*, Duration> replaySpan_;
 
   std::vector<Node*> nodes_;
   std::vector<std::pair<Node*, InputNode*>> inputs_;

@@ -2,7 +2,8 @@
 // and read it back (Node::readState): a format byte, the time of the last batch computed,
 // then the node's own fields. Keys are written without their partition, so a restored
 // stream may use another numPartitions: each key goes to Hasher(key) % numPartitions again.
-// Types without a dstream::Serializer are not checkpointed (hasState() is false).
+// Types without a dstream::Serializer cannot be checkpointed (hasState() is false); with a
+// checkpoint directory, start() refuses such a node by name (StateTypes).
 //
 // Thread-safety: called on the batch thread between batches, like every node method.
 #pragma once
@@ -18,6 +19,35 @@
 namespace dstream::detail {
 
 inline constexpr std::uint8_t kStateFormatVersion = 1;
+
+// T's name as the compiler spells it, e.g. "std::vector<int>", for error messages.
+template <class T>
+std::string typeNameOf() {
+  std::string_view f = __PRETTY_FUNCTION__;  // "... typeNameOf() [with T = X; ...]" (GCC) or "[T = X]" (Clang)
+  auto begin = f.find("T = ");
+  if (begin == std::string_view::npos) return std::string(f);
+  begin += 4;
+  auto end = f.find_first_of(";]", begin);
+  return std::string(f.substr(begin, end - begin));
+}
+
+// The first of Ts without a dstream::Serializer, or "" when all have one.
+template <class... Ts>
+std::string firstWithoutSerializer() {
+  std::string name;
+  ((name.empty() && !Serializable<Ts> ? void(name = typeNameOf<Ts>()) : void()), ...);
+  return name;
+}
+
+// Implemented by the stateful nodes whose key or state type may have no Serializer: with a
+// checkpoint directory, start() refuses a node that names a type here, since recovering
+// without its state would silently restart it empty.
+class StateTypes {
+ public:
+  virtual ~StateTypes() = default;
+  // Empty when the state can be checkpointed; otherwise the type that has no Serializer.
+  virtual std::string typeWithoutSerializer() const = 0;
+};
 
 inline void writeStateHeader(BinaryWriter& w, const std::optional<Time>& lastTime) {
   w.writeByte(kStateFormatVersion);

@@ -114,14 +114,21 @@ void forEachInPartition(const RDD<std::pair<K, V>>& rdd, std::size_t p, std::siz
 // by filterFunc) ignores leaving values: a filterFunc should drop only keys whose value
 // equals "no data" (a count of 0), as in Spark, which throws in that case instead.
 //
-// Checkpoint: the window's result, the time it is for, and the reduced batches still in
-// the window (they leave later); so a restored stream resumes exactly, with no replay.
+// Checkpoint: the window's result, the time it is for, and every reduced batch the next
+// window reads: those leaving it and those entering it, up to the snapshot's batch. A slide
+// of several batches ends between snapshots, and recovery resumes after the snapshot, so the
+// batches between the last window and the snapshot are saved too (they are not re-run). So
+// a restored stream resumes exactly, whatever its source, with no replay of older batches.
 //
-// The first windows (t - S <= zero time) and any window whose predecessor was not computed
-// (a downstream window that skips slides) or does not overlap (S >= W) are rebuilt from the
+// As Spark, a slide >= W also goes from the previous window: its keys are inverse-reduced
+// (to 0 with +/-) and stay unless filterFunc drops them; countByWindow(W, W) over an empty
+// window is 0. With S > W Spark's "leaving" and "entering" ranges both hold the batches
+// between two windows, so a key new in a window also keeps those batches' values; dstream
+// gives the same results. Only the first windows (t - S <= zero time) and a window whose
+// predecessor was not computed (a downstream window that skips slides) are rebuilt from the
 // batches in (t - W, t].
 template <class K, class V, class F, class G, class Filter>
-class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
+class ReducedWindowNode final : public TypedNode<std::pair<K, V>>, public StateTypes {
  public:
   using KV = std::pair<K, V>;
   ReducedWindowNode(ContextCore* c, std::string kind, std::shared_ptr<TypedNode<KV>> parent, F f, G invF,
@@ -137,18 +144,22 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
   }
 
   bool hasState() const override { return kCheckpointable; }
+  std::string typeWithoutSerializer() const override { return firstWithoutSerializer<K, V>(); }
   void writeState(BinaryWriter& w) const override {
     if constexpr (kCheckpointable) {
       writeStateHeader(w, lastTime_);
       writePartitionedMaps(w, state_, [](BinaryWriter& out, const V& v) { out.write(v); });
-      std::map<Time, std::vector<KV>> inWindow;
-      if (lastTime_) {
-        for (Time s = *lastTime_ - window_ + parent_->slideDuration(); s <= *lastTime_; s += parent_->slideDuration()) {
-          if (auto it = restored_.find(s); it != restored_.end()) inWindow[s] = it->second.collect();
-          else if (auto rdd = parent_->remembered(s)) inWindow[s] = rdd->collect();
-        }
+      // The next window reads the batches after lastTime_ - W (leaving, then entering), or
+      // from the zero time on before the first window: all of them up to now.
+      std::map<Time, std::vector<KV>> needed;
+      const Duration step = parent_->slideDuration();
+      Time from = lastTime_ ? *lastTime_ - window_ : this->zeroTime_;
+      if (seen_) from = std::max(from, *seen_ - parent_->rememberDuration());  // older ones are gone
+      for (Time s = from + step; seen_ && s <= *seen_; s += step) {
+        if (auto it = restored_.find(s); it != restored_.end()) needed[s] = it->second.collect();
+        else if (auto rdd = parent_->remembered(s)) needed[s] = rdd->collect();
       }
-      w.write(inWindow);
+      w.write(needed);
     }
   }
   void readState(BinaryReader& r) override {
@@ -158,8 +169,16 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
       restored_.clear();
       for (auto& [s, pairs] : r.read<std::map<Time, std::vector<KV>>>()) {
         restored_.emplace(s, RDD<KV>::parallelize(std::move(pairs)));
+        seen_ = s;
       }
     }
+  }
+
+  // The batch that just ran: writeState saves the reduced batches up to it, also between
+  // slides, when this node computed nothing.
+  void clearOldData(Time t) override {
+    TypedNode<KV>::clearOldData(t);
+    seen_ = t;
   }
 
   // The number of keys in the current window (for tests and metrics).
@@ -174,7 +193,7 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
     const Duration step = parent_->slideDuration();
     const Time zero = this->zeroTime_;
     const Time prev = t - this->slide_;
-    const bool continues = this->slide_ < window_ && (lastTime_ ? *lastTime_ == prev : prev <= zero);
+    const bool continues = lastTime_ ? *lastTime_ == prev : prev <= zero;
     std::vector<RDD<KV>> leaving, entering;
     auto collect = [&](Time from, Time to, std::vector<RDD<KV>>& into) {  // batches in (from, to]
       for (Time s = from + step; s <= to; s += step) {
@@ -236,6 +255,7 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
   std::vector<HashMap<K, V>> state_;  // the window at lastTime_, by hash partition
   std::optional<Time> lastTime_;      // unset before the first window
   std::map<Time, RDD<KV>> restored_;  // reduced batches read from a checkpoint
+  std::optional<Time> seen_;          // the newest batch run (or restored)
   static constexpr bool kCheckpointable = Serializable<K> && Serializable<V>;
 };
 
