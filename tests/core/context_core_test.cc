@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "testing/batches.h"
 
 namespace dstream {
 namespace {
@@ -35,10 +36,7 @@ TEST(StreamingContextTest, FirstBatchIsAlignedToTheBatchDuration) {
   });
   ssc.start();
   EXPECT_EQ(toMillis(ssc.core()->firstBatchTime()), 20'000);
-  clock->setTime(timeFromMillis(20'000));
-  ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(20'000), Seconds(30)));
-  clock->setTime(timeFromMillis(30'000));
-  ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(30'000), Seconds(30)));
+  ASSERT_TRUE(testing::runBatches(ssc, *clock, 2));
   ssc.stop();
   EXPECT_EQ(seen, (std::vector<long>{20'000, 30'000}));
 }
@@ -136,8 +134,7 @@ TEST(StreamingContextTest, BatchInfoRecordsInputAndDelays) {
   q->push({1, 2, 3});
   ssc.queueStream(q).foreachRDD([&](const RDD<int>&) { clock->advance(Milliseconds(300)); });  // "slow" batch
   ssc.start();
-  clock->setTime(timeFromMillis(1000));
-  ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(1000), Seconds(30)));
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, timeFromMillis(1000)));
   ssc.stop();
   ASSERT_EQ(listener->batches.size(), 1u);
   const auto& b = listener->batches[0];
@@ -158,8 +155,7 @@ TEST(StreamingContextTest, PprintMatchesPysparkFormat) {
   ssc.queueStream(std::make_shared<RDDQueue<int>>()).print(3);
   ::testing::internal::CaptureStdout();
   ssc.start();
-  clock->setTime(timeFromMillis(1000));
-  ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(1000), Seconds(30)));
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, timeFromMillis(1000)));
   ssc.stop();
   std::string out = ::testing::internal::GetCapturedStdout();
   std::string expected = detail::pprintHeader(timeFromMillis(1000));

@@ -11,6 +11,7 @@
 
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
 
 namespace dstream {
 namespace {
@@ -18,11 +19,7 @@ namespace {
 // Runs `n` batches of a context on a manual clock.
 void runBatches(StreamingContext& ssc, ManualClock& clock, int n) {
   ssc.start();
-  Time t = ssc.core()->firstBatchTime();
-  for (int i = 0; i < n; ++i, t += ssc.batchDuration()) {
-    clock.setTime(t);
-    ASSERT_TRUE(ssc.core()->awaitBatchCompleted(t, Seconds(30)));
-  }
+  ASSERT_TRUE(testing::runBatches(ssc, clock, n));
   ssc.stop();
 }
 

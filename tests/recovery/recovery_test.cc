@@ -8,6 +8,7 @@
 
 #include "api/test_util.h"
 #include "testing/files.h"
+#include "testing/batches.h"
 #include "dstream/dstream.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"
@@ -60,9 +61,7 @@ void writeInput(const fs::path& in, int i) {
 void runBatches(StreamingContext& ctx, ManualClock& clock, int from, int to, const fs::path& in) {
   for (int i = from; i <= to; ++i) {
     writeInput(in, i);
-    Time t = timeFromMillis(kBase + i * 1000);
-    clock.setTime(t);
-    ASSERT_TRUE(ctx.core()->awaitBatchCompleted(t, Seconds(30))) << "batch " << i;
+    ASSERT_TRUE(testing::runBatchAt(ctx, clock, timeFromMillis(kBase + i * 1000))) << "batch " << i;
   }
 }
 

@@ -10,6 +10,7 @@
 #include "dstream/dstream.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"
+#include "testing/batches.h"
 
 namespace dstream {
 namespace {
@@ -33,8 +34,7 @@ struct SocketRun {
     });
   }
   void batch(long ms) {
-    clock->setTime(timeFromMillis(ms));
-    ASSERT_TRUE(ctx->core()->awaitBatchCompleted(timeFromMillis(ms), Seconds(30)));
+    ASSERT_TRUE(testing::runBatchAt(*ctx, *clock, timeFromMillis(ms)));
   }
   std::string totalsAt(long ms) {
     std::lock_guard lock(mu);

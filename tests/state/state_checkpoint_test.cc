@@ -12,6 +12,7 @@
 
 #include "dstream/dstream.h"
 #include "dstream/serialize.h"
+#include "testing/batches.h"
 #include "windows/window_test_util.h"
 
 namespace dstream {
@@ -58,11 +59,7 @@ Out runSegment(int from, int to, Build build, const std::string* restore, std::s
   ssc.start();
   Time first = ssc.core()->firstBatchTime();
   EXPECT_EQ(first, Time(Seconds(from + 1)));
-  for (int b = from; b < to; ++b) {
-    Time t = first + Seconds(b - from);
-    clock->setTime(t);
-    EXPECT_TRUE(ssc.core()->awaitBatchCompleted(t, Seconds(60)));
-  }
+  EXPECT_TRUE(testing::runBatches(ssc, *clock, first, to - from));
   if (save) {
     BinaryWriter w;
     EXPECT_TRUE(node->hasState());
