@@ -13,6 +13,7 @@
 #include <string>
 
 #include "dstream/dstream.h"
+#include "testing/child_process.h"
 #include "testing/files.h"
 
 namespace dstream {
@@ -183,6 +184,17 @@ TEST(CheckpointFailuresTest, AFreshContextOverAnotherRunsCheckpointsSaysSoAndNev
     if (e.path().filename().string().rfind("previous-run-", 0) == 0) keptAside = fs::exists(e.path() / "checkpoint-108000");
   }
   EXPECT_TRUE(keptAside);
+}
+
+// The crash points (src/core/crash_point.h) are for the crash test's own program: the
+// library must not kill a program that happens to run with DSTREAM_CRASH_POINT set. This
+// runs the test above, which writes checkpoints, in a child with the variable set.
+TEST(CheckpointFailuresTest, TheLibraryIgnoresTheCrashPointVariable) {
+  std::string self = fs::read_symlink("/proc/self/exe").string();
+  testing::ChildProcess child(
+      {self, "--gtest_filter=CheckpointFailuresTest.AFreshContextOverAnotherRunsCheckpointsSaysSoAndNeverResumesThem"},
+      {.env = {{"DSTREAM_CRASH_POINT", "checkpoint-before-write:1"}}});
+  EXPECT_EQ(child.wait(), 0) << child.output();
 }
 
 }  // namespace

@@ -2,16 +2,14 @@
 // that survives its clients, and the checks on a directory of saveAsTextFiles outputs.
 #pragma once
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -25,8 +23,8 @@
 #include <vector>
 
 #include "dstream/time.h"
-
-extern char** environ;
+#include "testing/child_process.h"
+#include "testing/files.h"
 
 namespace dstream::test {
 
@@ -43,72 +41,74 @@ inline std::string readLog(const std::filesystem::path& p) {
 
 // Writes dir/name atomically (temp name, then rename), with the current time as mtime.
 inline void writeFileNow(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
-  std::string tmpName = ".";
-  tmpName += name;
-  tmpName += ".writing";
-  auto tmp = dir / tmpName;
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-  }
-  std::filesystem::rename(tmp, dir / name);
+  testing::moveIn(dir, name, text);
 }
 
-// crash_program with `args`, stdout and stderr appended to `log`, and DSTREAM_CRASH_POINT
-// set to `crashPoint` unless it is empty.
-class Child {
+// crash_program with `args`, stdout and stderr appended to `log`, DSTREAM_CRASH_POINT set to
+// `crashPoint` unless it is empty, and the variables of `env` set.
+class Child : public testing::ChildProcess {
  public:
-  Child(std::vector<std::string> args, const std::string& crashPoint, const std::filesystem::path& log) {
-    args.insert(args.begin(), CRASH_PROGRAM);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
-      if (std::string(*e).rfind("DSTREAM_CRASH_POINT=", 0) != 0) env.emplace_back(*e);
-    }
-    if (!crashPoint.empty()) env.push_back("DSTREAM_CRASH_POINT=" + crashPoint);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (::posix_spawn(&pid_, CRASH_PROGRAM, &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_GT(pid_, 0) << "cannot start " << CRASH_PROGRAM;
-  }
-  ~Child() { kill(); }
+  Child(std::vector<std::string> args, const std::string& crashPoint, const std::filesystem::path& log,
+        std::map<std::string, std::string> env = {})
+      : ChildProcess(withProgram(std::move(args)), {.stdoutFile = log, .append = true, .env = withPoint(env, crashPoint)}) {}
 
-  bool running() {
-    if (pid_ <= 0 || exited_) return false;
-    if (::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-    return !exited_;
-  }
-  void kill() {
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-      exited_ = true;
-    }
-  }
-  // Returns the exit code, 128 + signal, or -1 after `timeout` (then kills it).
-  int wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (running()) {
-      kill();
-      return -1;
-    }
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  // How the process ended once it has: "killed by SIGKILL", "exited with 1"...
+  std::string howItEnded() {
+    int code = wait(Milliseconds(0));
+    if (code == 128 + SIGKILL) return "killed by SIGKILL";
+    return code > 128 ? "killed by signal " + std::to_string(code - 128) : "exited with " + std::to_string(code);
   }
 
  private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool exited_ = false;
+  static std::vector<std::string> withProgram(std::vector<std::string> args) {
+    args.insert(args.begin(), CRASH_PROGRAM);
+    return args;
+  }
+  static std::map<std::string, std::string> withPoint(std::map<std::string, std::string> env, const std::string& point) {
+    env["DSTREAM_CRASH_POINT"] = point;
+    return env;
+  }
 };
+
+// What a crash_program log says about its lives: when each started and when each batch
+// completed (wall-clock ms), in the order of the log.
+struct Life {
+  long startedMs = 0;
+  std::vector<std::pair<long, long>> completed;  // (batch ms, wall ms)
+};
+inline std::vector<Life> readLives(const std::filesystem::path& log) {
+  std::vector<Life> lives;
+  std::ifstream in(log);
+  for (std::string word; in >> word;) {
+    if (word == "started") {
+      lives.emplace_back();
+      in >> lives.back().startedMs;
+    } else if (word == "completed" && !lives.empty()) {
+      long batch = 0, wall = 0;
+      in >> batch >> wall;
+      lives.back().completed.emplace_back(batch, wall);
+    }
+  }
+  return lives;
+}
+
+// For each life after the first: ms from its start to the first batch newer than every
+// batch completed before (the first new batch after the restart); lives that completed no
+// new batch are left out.
+inline std::vector<long> recoveryTimes(const std::vector<Life>& lives) {
+  std::vector<long> times;
+  long newest = -1;
+  for (std::size_t i = 0; i < lives.size(); ++i) {
+    for (const auto& [batch, wall] : lives[i].completed) {
+      if (batch > newest) {
+        if (i > 0) times.push_back(wall - lives[i].startedMs);
+        break;
+      }
+    }
+    for (const auto& [batch, wall] : lives[i].completed) newest = std::max(newest, batch);
+  }
+  return times;
+}
 
 // saveAsTextFiles outputs: prefix -> batch ms -> directory.
 struct BatchOutputs {
@@ -124,7 +124,11 @@ struct BatchOutputs {
     }
     return all;
   }
-  long number(const std::string& prefix, long t) const { return std::stol(lines(dirs.at(prefix).at(t)).at(0)); }
+  // The number in a count's directory; 0 for an empty one (countByWindow before any data).
+  long number(const std::string& prefix, long t) const {
+    auto all = lines(dirs.at(prefix).at(t));
+    return all.empty() ? 0 : std::stol(all.at(0));
+  }
   static std::map<std::string, long> parseTotals(const std::filesystem::path& dir) {
     std::map<std::string, long> totals;  // lines "(word, n)"
     for (const auto& l : lines(dir)) {
@@ -135,33 +139,41 @@ struct BatchOutputs {
   }
   std::map<std::string, long> finalTotals() const { return parseTotals(dirs.at("totals").rbegin()->second); }
 
-  // Every directory complete, no batch missing, windows = sums of their batches, totals =
-  // the sum of all batches so far.
-  void expectConsistent(Duration batch, int windowBatches) const {
+  // Every directory complete, no batch or slide missing, every window (both kinds) = the sum
+  // of its W batches, totals = the sum of all batches so far.
+  void expectConsistent(Duration batch, int windowBatches, int slideBatches = 1) const {
     EXPECT_TRUE(leftovers.empty()) << leftovers.size() << " leftovers, e.g. " << leftovers.front();
-    ASSERT_EQ(dirs.size(), 3u);
+    ASSERT_EQ(dirs.size(), 4u);
     const auto& batches = dirs.at("batch");
     ASSERT_FALSE(batches.empty());
+    const long d = batch.count(), slide = slideBatches * d;
     for (const auto& [prefix, byTime] : dirs) {
-      EXPECT_EQ(byTime.begin()->first, batches.begin()->first) << prefix;
-      EXPECT_EQ(byTime.rbegin()->first, batches.rbegin()->first) << prefix;
-      EXPECT_EQ(byTime.size(), static_cast<std::size_t>((byTime.rbegin()->first - byTime.begin()->first) / batch.count() + 1))
+      bool windowed = prefix.find("window") != std::string::npos;
+      long step = windowed ? slide : d;
+      // Windows come every slide, from the first slide time at or after the first batch.
+      EXPECT_LT(byTime.begin()->first - batches.begin()->first, windowed ? slide : 1) << prefix;
+      EXPECT_GT(byTime.rbegin()->first, batches.rbegin()->first - (windowed ? slide : 1)) << prefix;
+      EXPECT_EQ(byTime.size(), static_cast<std::size_t>((byTime.rbegin()->first - byTime.begin()->first) / step + 1))
           << prefix << ": a batch is missing";
       for (const auto& [t, dir] : byTime) EXPECT_TRUE(std::filesystem::exists(dir / "_SUCCESS")) << dir;
     }
     long sum = 0;
     for (const auto& [t, dir] : batches) {
-      long n = number("batch", t);
-      sum += n;
-      long window = 0;
-      for (int i = 0; i < windowBatches; ++i) {
-        auto it = batches.find(t - i * batch.count());
-        if (it != batches.end()) window += number("batch", it->first);
-      }
-      EXPECT_EQ(number("window", t), window) << "window at " << t;
+      sum += number("batch", t);
       long total = 0;
       for (const auto& [w, c] : parseTotals(dirs.at("totals").at(t))) total += c;
       EXPECT_EQ(total, sum) << "totals at " << t;
+    }
+    for (const char* prefix : {"window", "plainwindow"}) {
+      for (const auto& [t, dir] : dirs.at(prefix)) {
+        long window = 0;
+        for (int i = 0; i < windowBatches; ++i) {
+          auto it = batches.find(t - i * d);
+          if (it != batches.end()) window += number("batch", it->first);
+        }
+        EXPECT_EQ(number(prefix, t), window) << prefix << " at " << t << " (W=" << windowBatches << " S=" << slideBatches
+                                             << " batches)";
+      }
     }
   }
 };
