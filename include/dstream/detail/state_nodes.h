@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -47,15 +48,39 @@ void loadInitial(std::vector<std::pair<SK, S>>& initial, Maps& maps) {
   initial.clear();
 }
 
+// The forms of updateStateByKey's function, as Spark's:
+//   f(std::span<const V> newValues, std::optional<S> oldState) -> std::optional<S>
+//   f(Time, const SK& key, std::span<const V>, std::optional<S>) -> std::optional<S>
+//   f(std::vector<UpdateRow<SK, V, S>> rows) -> range of std::pair<SK, S>   (once per partition)
+// where SK is the stored key type (std::string for std::string_view keys).
+template <class SK, class V, class S>
+using UpdateRow = std::tuple<SK, std::span<const V>, std::optional<S>>;
+enum class UpdateForm { kPlain, kTimed, kPartition, kNone };
+template <class F, class SK, class V, class S>
+constexpr UpdateForm updateFormOf() {
+  if constexpr (std::is_invocable_r_v<std::optional<S>, F&, std::span<const V>, std::optional<S>>) {
+    return UpdateForm::kPlain;
+  } else if constexpr (std::is_invocable_r_v<std::optional<S>, F&, Time, const SK&, std::span<const V>,
+                                             std::optional<S>>) {
+    return UpdateForm::kTimed;
+  } else if constexpr (std::is_invocable_v<F&, std::vector<UpdateRow<SK, V, S>>>) {
+    return UpdateForm::kPartition;
+  } else {
+    return UpdateForm::kNone;
+  }
+}
+
 // updateStateByKey(f): every batch, f(newValues, oldState) for every key that has a state
 // or new values; nullopt removes the key. The batch's values arrive grouped by key, in the
-// same hash partitioning as the state. Cost per batch: the number of keys with state.
+// same hash partitioning as the state. Cost per batch: the number of keys with state. In the
+// partition form f sees all of a partition's keys at once and returns the states to keep.
 template <class K, class V, class S, class F>
-class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
+class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>>, public StateTypes {
  public:
   using SK = StoredKey<K>;
   using Out = std::pair<SK, S>;
   using Grouped = std::pair<K, std::vector<V>>;
+  static constexpr UpdateForm kForm = updateFormOf<F, SK, V, S>();
   UpdateStateNode(ContextCore* c, std::shared_ptr<TypedNode<Grouped>> parent, F f, std::size_t numPartitions,
                   std::vector<Out> initial)
       : TypedNode<Out>(c, "updateStateByKey", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)),
@@ -63,6 +88,7 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
 
   // Checkpoint: every key's state; a restored stream does not load the initial RDD again.
   bool hasState() const override { return kCheckpointable; }
+  std::string typeWithoutSerializer() const override { return firstWithoutSerializer<SK, S>(); }
   void writeState(BinaryWriter& w) const override {
     if constexpr (kCheckpointable) {
       writeStateHeader(w, lastTime_);
@@ -88,45 +114,96 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
   }
 
  private:
+  // f for one key, in the plain or the timed form.
+  std::optional<S> update(F& f, Time t, const SK& key, std::span<const V> vs, std::optional<S> old) {
+    if constexpr (kForm == UpdateForm::kTimed) return f(t, key, vs, std::move(old));
+    else return f(vs, std::move(old));
+  }
+
   RDD<Out> step(Time t) {
     auto in = parent_->getOrCompute(t);
     RDD<Grouped> batch = in ? *in : RDD<Grouped>();
     const std::size_t n = state_.size();
     auto pool = this->context().pool();
     Partitions<Out> out(n);
-    forEachIndex(pool.get(), n, [&](std::size_t p) {
-      F f = f_;
-      auto& m = state_[p];
-      HashMap<K, const std::vector<V>*> fresh;
-      std::vector<Out> added;
-      forEachInPartition(batch, p, n, [&](const K& k, const std::vector<V>& vs) {
-        if (findStored(m, k) != m.end()) {
-          fresh.emplace(k, &vs);
-        } else if (std::optional<S> s = f(std::span<const V>(vs), std::optional<S>())) {
-          added.emplace_back(SK(k), std::move(*s));
-        }
+    auto emit = [&](std::size_t p) { out[p] = std::make_shared<Partition<Out>>(state_[p].begin(), state_[p].end()); };
+    if constexpr (kForm == UpdateForm::kPartition) {
+      stepPartitions(batch, pool.get());
+      forEachIndex(pool.get(), n, emit);
+    } else {
+      forEachIndex(pool.get(), n, [&](std::size_t p) {
+        stepKeys(batch, t, p);
+        emit(p);
       });
-      for (auto it = m.begin(); it != m.end();) {
-        std::span<const V> vs;
-        if (!fresh.empty()) {
-          auto fit = [&] {
-            if constexpr (std::is_same_v<SK, K>) return fresh.find(it->first);
-            else return fresh.find(K(it->first));
-          }();
-          if (fit != fresh.end()) vs = *fit->second;
-        }
-        if (std::optional<S> s = f(vs, std::optional<S>(std::move(it->second)))) {
-          it->second = std::move(*s);
-          ++it;
-        } else {
-          m.erase(it++);
-        }
-      }
-      for (auto& kv : added) m.insert_or_assign(std::move(kv.first), std::move(kv.second));
-      out[p] = std::make_shared<Partition<Out>>(m.begin(), m.end());
-    });
+    }
     lastTime_ = t;
     return RDD<Out>(std::move(out), Owners{}, std::move(pool));
+  }
+
+  void stepKeys(const RDD<Grouped>& batch, Time t, std::size_t p) {
+    F f = f_;
+    auto& m = state_[p];
+    HashMap<K, const std::vector<V>*> fresh;
+    std::vector<Out> added;
+    forEachInPartition(batch, p, state_.size(), [&](const K& k, const std::vector<V>& vs) {
+      if (findStored(m, k) != m.end()) {
+        fresh.emplace(k, &vs);
+      } else if constexpr (kForm == UpdateForm::kTimed) {
+        SK key(k);
+        if (std::optional<S> s = update(f, t, key, vs, std::nullopt)) added.emplace_back(std::move(key), std::move(*s));
+      } else if (std::optional<S> s = f(std::span<const V>(vs), std::optional<S>())) {
+        added.emplace_back(SK(k), std::move(*s));
+      }
+    });
+    for (auto it = m.begin(); it != m.end();) {
+      std::span<const V> vs;
+      if (!fresh.empty()) {
+        auto fit = [&] {
+          if constexpr (std::is_same_v<SK, K>) return fresh.find(it->first);
+          else return fresh.find(K(it->first));
+        }();
+        if (fit != fresh.end()) vs = *fit->second;
+      }
+      if (std::optional<S> s = update(f, t, it->first, vs, std::optional<S>(std::move(it->second)))) {
+        it->second = std::move(*s);
+        ++it;
+      } else {
+        m.erase(it++);
+      }
+    }
+    for (auto& kv : added) m.insert_or_assign(std::move(kv.first), std::move(kv.second));
+  }
+
+  // The partition form: f gets every key of a partition (with its new values and old state)
+  // and returns the states to keep; keys it leaves out are removed. A key it returns goes to
+  // the partition it hashes to, so a function that changes keys keeps the state consistent.
+  void stepPartitions(const RDD<Grouped>& batch, ThreadPool* pool) {
+    const std::size_t n = state_.size();
+    std::vector<std::vector<Out>> kept(n);
+    forEachIndex(pool, n, [&](std::size_t p) {
+      F f = f_;
+      auto& m = state_[p];
+      std::vector<UpdateRow<SK, V, S>> rows;
+      rows.reserve(m.size());
+      forEachInPartition(batch, p, n, [&](const K& k, const std::vector<V>& vs) {
+        auto it = findStored(m, k);
+        if (it == m.end()) {
+          rows.emplace_back(SK(k), std::span<const V>(vs), std::nullopt);
+        } else {
+          rows.emplace_back(it->first, std::span<const V>(vs), std::move(it->second));
+          m.erase(it);
+        }
+      });
+      for (auto& [k, s] : m) rows.emplace_back(k, std::span<const V>(), std::move(s));
+      m.clear();
+      for (auto&& kv : f(std::move(rows))) kept[p].emplace_back(std::forward<decltype(kv)>(kv));
+    });
+    for (auto& part : kept) {
+      for (auto& [k, s] : part) {
+        auto& m = state_[partitionOf(k, n)];
+        m.insert_or_assign(std::move(k), std::move(s));
+      }
+    }
   }
 
   std::shared_ptr<TypedNode<Grouped>> parent_;
@@ -175,7 +252,8 @@ struct MappedOf {
 // the records, plus the entries that age out (at most one per key refresh).
 template <class K, class V, class S, class F>
 class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::type>,
-                               public SnapshotSource<StoredKey<K>, S> {
+                               public SnapshotSource<StoredKey<K>, S>,
+                               public StateTypes {
  public:
   using SK = StoredKey<K>;
   using M = typename MappedOf<K, V, S, F>::type;
@@ -190,6 +268,7 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
   // Checkpoint: every key's state and last data time; the timeout queues are rebuilt from
   // those times. A restored stream does not load the initial RDD again.
   bool hasState() const override { return kCheckpointable; }
+  std::string typeWithoutSerializer() const override { return firstWithoutSerializer<SK, S>(); }
   void writeState(BinaryWriter& w) const override {
     if constexpr (kCheckpointable) {
       writeStateHeader(w, lastTime_);
