@@ -1,6 +1,8 @@
 #include "testing/files.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "testing/wait.h"
 
 namespace dstream::testing {
 
@@ -82,6 +86,29 @@ void writeFileAt(const std::filesystem::path& dir, std::string_view name, std::s
   auto tmp = hiddenTemp(dir, name);
   writeFile(tmp, content, mtime);
   std::filesystem::rename(tmp, dir / name);
+}
+
+bool waitForFile(const std::filesystem::path& path, Duration timeout) {
+  int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) throw std::runtime_error("inotify_init1 failed");
+  auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  // Watch first, then look: a file that appears in between is seen either way.
+  if (::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO) < 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot watch " + dir.string());
+  }
+  Deadline deadline(timeout);
+  bool found;
+  while (!(found = std::filesystem::exists(path)) && !deadline.passed()) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, deadline.pollMillis()) > 0) {
+      char events[4096];
+      while (::read(fd, events, sizeof events) > 0) {
+      }
+    }
+  }
+  ::close(fd);
+  return found;
 }
 
 }  // namespace dstream::testing

@@ -48,4 +48,9 @@ void moveIn(const std::filesystem::path& dir, std::string_view name, std::string
 // As moveIn, with modification time `mtime` (a manual-clock test decides the batch).
 void writeFileAt(const std::filesystem::path& dir, std::string_view name, std::string_view content, Time mtime);
 
+// Waits until `path` exists, created or renamed into its directory by another process (a
+// port file, a marker); false after `timeout`. Sleeps on inotify events, not on a timer.
+// REQUIRES: the directory of `path` exists.
+bool waitForFile(const std::filesystem::path& path, Duration timeout);
+
 }  // namespace dstream::testing

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 #include "datagen/datagen.h"
 #include "tools/tools_test_util.h"
@@ -13,7 +12,6 @@
 namespace dstream::tools {
 namespace {
 
-using namespace std::chrono_literals;
 using testing::readFile;
 using testing::run;
 using testing::TempDir;
@@ -129,11 +127,8 @@ TEST(DstreamReplayTest, ServesAFileOnTheReportedPortAndExitsWhenDone) {
                          "--exit-when-done", (dir.path() / "in.txt").string()},
                         dir.path() / "out", dir.path() / "err");
   // The port file appears (renamed into place) once the server listens.
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!std::filesystem::exists(portFile) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);  // polling another process's file: no event to wait on
-  }
-  ASSERT_TRUE(std::filesystem::exists(portFile)) << readFile(dir.path() / "err");
+  ASSERT_TRUE(dstream::testing::waitForFile(portFile, Seconds(20)))
+      << "no port file; stderr: " << readFile(dir.path() / "err");
   int port = std::stoi(readFile(portFile));
   testing::LineClient client(static_cast<uint16_t>(port));
   EXPECT_EQ(client.readToEof(), testing::numberedLines(100));
