@@ -22,7 +22,8 @@ Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& block
 FileInputNode::FileInputNode(ContextCore* context, const std::string& directory, FileStreamOptions options)
     : TypedNode<std::string_view>(context, "textFileStream", {}, context->batchDuration()),
       scanner_(directory, FileScannerOptions{.batchDuration = context->batchDuration(),
-                                             .newFilesOnly = options.newFilesOnly}) {}
+                                             .newFilesOnly = options.newFilesOnly,
+                                             .requireStableSize = options.requireStableSize}) {}
 
 void FileInputNode::startInput() {
   if (replayUntil_) {
@@ -46,21 +47,25 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
     files = scanner_.findNewFiles(t);
   }
   // Cut large files into splits so that every worker reads.
+  // A file is read at the size the scanner saw, so that all its splits agree even if it is
+  // still growing (the scanner warns about the rest at its next scan).
   struct Split {
     std::size_t file;
     int index, count;
+    std::int64_t size;
   };
   std::vector<Split> splits;
   int workers = context().defaultParallelism();
   for (std::size_t f = 0; f < files.size(); ++f) {
-    auto size = fileSizeForSplits(files[f]);
+    std::int64_t selected = scanner_.selectedSize(files[f]);
+    auto size = selected >= 0 ? std::optional<std::int64_t>(selected) : fileSizeForSplits(files[f]);
     if (!size) continue;  // vanished or unreadable: reported, skipped
     int n = splitCountFor(*size, workers);
-    for (int i = 0; i < n; ++i) splits.push_back({f, i, n});
+    for (int i = 0; i < n; ++i) splits.push_back({f, i, n, *size});
   }
   std::vector<std::optional<LineBlockPtr>> blocks(splits.size());
   context().pool()->parallelFor(splits.size(), [&](std::size_t i) {
-    blocks[i] = readSplit(files[splits[i].file], splits[i].index, splits[i].count);
+    blocks[i] = readSplit(files[splits[i].file], splits[i].index, splits[i].count, splits[i].size);
   });
   std::vector<LineBlockPtr> read;
   for (auto& b : blocks) if (b) read.push_back(std::move(*b));
@@ -74,7 +79,8 @@ void FileInputNode::clearOldData(Time t) {
   TypedNode<std::string_view>::clearOldData(t);
   Duration keep = std::max(scanner_.rememberDuration(), keepFilesFor_);
   filesByBatch_.erase(filesByBatch_.begin(), filesByBatch_.upper_bound(t - keep));
-  replay_.erase(replay_.begin(), replay_.upper_bound(t));
+  // A window computed after the first re-run batch still reads older recorded batches.
+  replay_.erase(replay_.begin(), replay_.upper_bound(t - keep));
 }
 
 void FileInputNode::prepareCheckpointing(const std::filesystem::path&, Duration keepFor) { keepFilesFor_ = keepFor; }
@@ -132,6 +138,23 @@ SocketInputNode::SocketInputNode(ContextCore* context, const std::string& host, 
   ro.retryInterval = options.retryInterval;
   ro.maxLineBytes = options.maxLineBytes;
   ro.maxRatePerSecond = options.maxRatePerSecond;
+  // A receiver that dies (its write-ahead log cannot be written) stops the context with the
+  // error, naming the stream, instead of leaving every later batch empty (Spark's reportError).
+  ro.onFailure = [context, address = address_](std::exception_ptr e) {
+    ErrorCode code = ErrorCode::kInternal;
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(e);
+    } catch (const Error& err) {
+      code = err.code();
+      what = withoutDstreamPrefix(err.what());
+    } catch (const std::exception& err) {
+      what = err.what();
+    } catch (...) {
+    }
+    context->reportError(std::make_exception_ptr(
+        Error(code, "socketTextStream " + address + ": the receiver stopped: " + what)));
+  };
   receiver_ = std::make_unique<SocketLineReceiver>(std::move(ro), context->clock(), queue_);
 }
 
@@ -224,7 +247,7 @@ std::optional<RDD<std::string_view>> SocketInputNode::compute(Time t) {
 void SocketInputNode::clearOldData(Time t) {
   TypedNode<std::string_view>::clearOldData(t);
   taken_.erase(taken_.begin(), taken_.upper_bound(t - keepFor_));
-  replay_.erase(replay_.begin(), replay_.upper_bound(t));
+  replay_.erase(replay_.begin(), replay_.upper_bound(t - keepFor_));  // as for files
 }
 
 void SocketInputNode::prepareCheckpointing(const std::filesystem::path& checkpointDir, Duration keepFor) {

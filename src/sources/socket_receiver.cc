@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <vector>
 
 #include "dstream/error.h"
+#include "dstream/log.h"
 #include "sources/tcp_connect.h"
 
 namespace dstream::detail {
@@ -28,9 +28,11 @@ std::string formatAddress(const std::string& host, int port) {
   return fmt::format("{}:{}", host, port);
 }
 
-void logToStderr(std::string_view line) {
-  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+void logToContext(std::string_view line) {
+  logLine(LogLevel::kWarning, withoutDstreamPrefix(line));
 }
+
+constexpr std::string_view kClosedByServer = "connection closed by the server";
 
 // The first multiple of d strictly greater than `arrival`.
 Time batchOf(Time arrival, Duration d) { return floorTo(arrival, d) + d; }
@@ -76,7 +78,11 @@ void SocketLineReceiver::start() {
                 fmt::format("socketTextStream {}: the receiver was already started", address_));
   }
   started_ = true;
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  // The receiver logs (and counts bad records) through the sink of the context starting it.
+  thread_ = std::jthread([this, sink = currentLogSink()](std::stop_token stop) {
+    LogScope scope(sink);
+    run(stop);
+  });
 }
 
 void SocketLineReceiver::stop() {
@@ -103,26 +109,37 @@ void SocketLineReceiver::run(std::stop_token stop) {
       });
       std::string reason = readConnection(c.fd.get(), stop);
       c.fd.reset();
-      splitter_.flush();
+      // Only a server that closed the stream ended its last line (as Spark's readLine takes
+      // it); a stop or a broken connection cut that line short.
+      if (reason == kClosedByServer) {
+        splitter_.flush();
+      } else {
+        splitter_.discardPartial(reason.empty() ? "the receiver stopped" : reason);
+      }
       seal(clock_.now());
-      updateStats([](SocketReceiverStats& s) { s.connected = false; });
+      updateStats([&](SocketReceiverStats& s) {
+        s.connected = false;
+        s.linesDropped = splitter_.linesDropped();
+      });
       if (!stop.stop_requested()) retryLater(reason, stop);
     }
-    splitter_.flush();
     seal(clock_.now());
   } catch (...) {
     std::string what = "unknown error";
     try {
       throw;
     } catch (const std::exception& e) {
-      what = e.what();
+      what = withoutDstreamPrefix(e.what());  // the line already says where it comes from
     } catch (...) {
     }
-    (options_.log ? options_.log : logToStderr)(
+    (options_.log ? options_.log : logToContext)(
         fmt::format("dstream: socketTextStream {}: receiver stopped: {}", address_, what));
-    std::lock_guard lock(mu_);
-    failure_ = std::current_exception();
-    stats_.connected = false;
+    {
+      std::lock_guard lock(mu_);
+      failure_ = std::current_exception();
+      stats_.connected = false;
+    }
+    if (options_.onFailure) options_.onFailure(std::current_exception());
   }
   changed_.notify_all();
 }
@@ -151,7 +168,7 @@ std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
       continue;
     }
     ssize_t n = ::recv(fd, buffer.data(), want, 0);
-    if (n == 0) return "connection closed by the server";
+    if (n == 0) return std::string(kClosedByServer);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       return describeErrno(errno);
@@ -203,7 +220,7 @@ void SocketLineReceiver::seal(Time now) {
 
 void SocketLineReceiver::retryLater(const std::string& reason, std::stop_token stop) {
   Time deadline = clock_.now() + options_.retryInterval;
-  (options_.log ? options_.log : logToStderr)(
+  (options_.log ? options_.log : logToContext)(
       fmt::format("dstream: socketTextStream {}: {}; retrying in {}", address_, reason,
                   formatDuration(options_.retryInterval)));
   updateStats([](SocketReceiverStats& s) { ++s.retries; });

@@ -17,8 +17,9 @@
 // Connection refused or lost: one line is logged per attempt ("dstream: socketTextStream
 // localhost:9999: connection refused; retrying in 2s"), the receiver waits retryInterval on
 // the Clock (so a ManualClock decides when it retries), reconnects, and the stream goes on.
-// A partial line cut by a lost connection, or pending at stop(), is kept as a line, as Spark's
-// receiver keeps what it read.
+// A last line without '\n' when the server closes the connection is a line (Spark's readLine
+// returns it). A partial line cut by stop() or a broken connection (reset, error) is not a
+// record: it is dropped and reported as a bad (truncated) record.
 //
 // Ownership: the receiver borrows the Clock and the queue; both must outlive it.
 // Thread-safety: start(), stop() and the stats may be called from any thread.
@@ -61,14 +62,19 @@ struct SocketReceiverOptions {
   // While over budget the receiver stops reading, so TCP backpressure slows the sender.
   std::int64_t maxRatePerSecond = 0;
 
-  // Where the one-line connection reports go; the default writes them to stderr.
+  // Where the one-line connection reports go; the default is the log sink of the context
+  // that started the receiver (log.h), or stderr outside a context.
   std::function<void(std::string_view line)> log = nullptr;
+
+  // Called once, on the receiver thread, with the exception that ended it (e.g. the
+  // write-ahead log cannot be written), so that the context can stop with that error.
+  std::function<void(std::exception_ptr)> onFailure = nullptr;
 };
 
 struct SocketReceiverStats {
   std::int64_t linesReceived = 0;  // lines handed to the queue
   std::int64_t bytesReceived = 0;
-  std::int64_t linesDropped = 0;  // over-long lines
+  std::int64_t linesDropped = 0;  // over-long lines, and partial lines cut by stop or reset
   std::int64_t connections = 0;   // successful connects
   std::int64_t retries = 0;       // retry waits begun after a refused or lost connection
   bool connected = false;
@@ -98,7 +104,8 @@ class SocketLineReceiver {
   SocketReceiverStats stats() const;
   bool connected() const { return stats().connected; }
 
-  // The exception that ended the receiver thread (a throwing beforeAdd hook), or null.
+  // The exception that ended the receiver thread (a throwing beforeAdd hook), or null; it
+  // was also passed to options.onFailure.
   std::exception_ptr failure() const;
 
   // Blocks up to `timeout` (real time) until `done(stats())` holds; returns whether it did.

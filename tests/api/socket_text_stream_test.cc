@@ -13,10 +13,10 @@ namespace dstream {
 namespace {
 
 struct SocketRun {
-  explicit SocketRun(int port, const char* master = "local[1]")
+  explicit SocketRun(int port, const char* master = "local[1]", SocketStreamOptions options = {})
       : clock(std::make_shared<ManualClock>(timeFromMillis(100'000))),
         ssc(master, Seconds(1), {.clock = clock}) {
-    lines = std::make_unique<DStream<std::string_view>>(ssc.socketTextStream("127.0.0.1", port));
+    lines = std::make_unique<DStream<std::string_view>>(ssc.socketTextStream("127.0.0.1", port, options));
     node = dynamic_cast<detail::SocketInputNode*>(lines->node().get());
     lines->foreachRDD([this](const RDD<std::string_view>& rdd, Time t) {
       std::vector<std::string> got;
@@ -91,6 +91,72 @@ TEST(SocketTextStreamTest, GracefulStopProcessesWhatWasReceived) {
   run.ssc.stop(/*stopGracefully=*/true);
   std::lock_guard lock(run.mu);
   EXPECT_EQ(run.batches[101'000], (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// Issue 10: a graceful stop emitted a half-received line ({"venue":{"x":"tr) as a record.
+TEST(SocketTextStreamTest, GracefulStopDropsAndCountsAHalfReceivedLine) {
+  test::LoopbackServer server;
+  SocketRun run(server.port());
+  run.ssc.start();
+  server.accept();
+  const std::string sent = "{\"venue\":{\"x\":\"a\"}}\n{\"venue\":{\"x\":\"tr";
+  server.send(sent);
+  run.waitForRecords(1);
+  ASSERT_TRUE(run.node->receiver().waitFor(
+      [&](const auto& s) { return s.bytesReceived == static_cast<std::int64_t>(sent.size()); }, Seconds(30)));
+  run.ssc.stop(/*stopGracefully=*/true);
+  std::vector<std::string> all;
+  std::lock_guard lock(run.mu);
+  for (const auto& [ms, lines] : run.batches) all.insert(all.end(), lines.begin(), lines.end());
+  EXPECT_EQ(all, (std::vector<std::string>{"{\"venue\":{\"x\":\"a\"}}"}));
+  EXPECT_EQ(run.node->receiver().stats().linesDropped, 1);
+}
+
+TEST(SocketTextStreamTest, MaxLineBytesDropsLongerLinesAndCountsThem) {
+  test::LoopbackServer server;
+  SocketRun run(server.port(), "local[1]", {.maxLineBytes = 10});
+  run.ssc.start();
+  server.accept();
+  server.send("short\n" + std::string(50, 'x') + "\n0123456789\n");
+  run.waitForRecords(2);
+  EXPECT_EQ(run.batch(101'000), (std::vector<std::string>{"short", "0123456789"}));
+  EXPECT_EQ(run.node->receiver().stats().linesDropped, 1);
+  run.ssc.stop();
+}
+
+TEST(SocketTextStreamTest, MaxRatePerSecondPacesTheReceiverOnTheContextsClock) {
+  test::LoopbackServer server;
+  // 10 records/s with a burst of one record (a tenth of a second's worth).
+  SocketRun run(server.port(), "local[1]", {.maxRatePerSecond = 10});
+  run.ssc.start();
+  server.accept();
+  std::vector<std::string> sent;
+  std::string data;
+  for (int i = 0; i < 12; ++i) {
+    sent.push_back("record-" + std::to_string(10'000'000 + i));  // 15 bytes and '\n'
+    data += sent.back() + "\n";
+  }
+  server.send(data);
+  run.waitForRecords(1);
+  // All 12 lines arrived at once, but the clock stands still: the budget holds one record.
+  EXPECT_LE(run.node->queue().receivedRecords(), 2);
+  std::vector<std::string> got;
+  long ms = 100'000;
+  for (long received = run.node->queue().receivedRecords(); received < 12;) {
+    ms += 1000;
+    ASSERT_LE(ms, 160'000) << "only " << received << " records received";
+    auto batch = run.batch(ms);  // one second later: about one more record
+    got.insert(got.end(), batch.begin(), batch.end());
+    run.waitForRecords(received + 1);
+    received = run.node->queue().receivedRecords();
+    EXPECT_LE(received, (ms - 100'000) / 1000 + 2);
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto batch = run.batch(ms += 1000);
+    got.insert(got.end(), batch.begin(), batch.end());
+  }
+  EXPECT_EQ(got, sent);
+  run.ssc.stop();
 }
 
 TEST(SocketTextStreamTest, BadPortsAreRejectedAtDefinition) {

@@ -18,10 +18,13 @@ using test::writeFileAt;
 // Runs a context over `dir` whose batches are driven by hand; collects the lines per batch.
 class FileStreamRun {
  public:
-  explicit FileStreamRun(const std::string& dir, const char* master = "local[2]")
+  explicit FileStreamRun(const std::string& dir, const char* master = "local[2]", FileStreamOptions options = {})
       : clock_(std::make_shared<ManualClock>(timeFromMillis(100'000))),
-        ssc_(master, Seconds(1), {.clock = clock_}) {
-    auto lines = ssc_.textFileStream(dir);
+        ssc_(master, Seconds(1), {.clock = clock_, .log = [this](LogLevel, std::string_view line) {
+                                   std::lock_guard lock(mu_);
+                                   log_.emplace_back(line);
+                                 }}) {
+    auto lines = ssc_.textFileStream(dir, options);
     lines.foreachRDD([this](const RDD<std::string_view>& rdd, Time t) {
       std::vector<std::string> got;
       for (auto l : rdd.collect()) got.emplace_back(l);
@@ -39,9 +42,28 @@ class FileStreamRun {
     std::lock_guard lock(mu_);
     return batches_[ms];
   }
+  // The bad records counted against the batch at `ms` (after batch(ms) returned; the
+  // history is written before the batch counts as completed, unlike listener calls).
+  std::int64_t badRecords(long ms) {
+    for (const auto& info : ssc_.core()->completedBatches()) {
+      if (info.batchTime == timeFromMillis(ms)) return info.numBadRecords;
+    }
+    ADD_FAILURE() << "no completed batch at " << ms;
+    return -1;
+  }
+  // The log lines about bad records (the context may log other things too).
+  std::vector<std::string> badRecordLog() {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> bad;
+    for (const auto& l : log_) {
+      if (l.find("bad record") != std::string::npos) bad.push_back(l);
+    }
+    return bad;
+  }
   StreamingContext& context() { return ssc_; }
 
  private:
+  std::vector<std::string> log_;  // guarded by mu_
   std::shared_ptr<ManualClock> clock_;
   StreamingContext ssc_;
   std::mutex mu_;
@@ -111,6 +133,58 @@ TEST(TextFileStreamTest, LargeFilesAreSplitAcrossPartitionsOnLineBoundaries) {
   EXPECT_EQ(partitions, 2u);  // the file is over 2 MiB: one split per worker
   EXPECT_EQ(count, 300'000);
   EXPECT_EQ(sum, expectedSum);
+}
+
+// Issue 10: a file still being copied when it was picked up lost its rest without a word.
+TEST(TextFileStreamTest, AFileThatGrowsAfterItWasReadIsCountedAndLoggedWithTheBytesNotRead) {
+  TempDir dir;
+  FileStreamRun run(dir.path().string());
+  run.start();
+  writeFileAt(dir.path(), "rsvps.json", "{\"v\":1}\n", timeFromMillis(100'500));
+  EXPECT_EQ(run.batch(101'000), (std::vector<std::string>{"{\"v\":1}"}));
+  EXPECT_EQ(run.badRecords(101'000), 0);
+  testing::appendFile(dir.path() / "rsvps.json", "{\"v\":2}\n{\"v\":3}\n");  // the copy goes on
+  testing::setModTime(dir.path() / "rsvps.json", timeFromMillis(101'200));
+  EXPECT_EQ(run.batch(102'000), (std::vector<std::string>{}));
+  EXPECT_EQ(run.badRecords(102'000), 1);
+  auto log = run.badRecordLog();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0].find("rsvps.json"), std::string::npos) << log[0];
+  EXPECT_NE(log[0].find("16 bytes not read"), std::string::npos) << log[0];
+  EXPECT_NE(log[0].find("mv"), std::string::npos) << log[0];
+  EXPECT_EQ(run.batch(103'000), (std::vector<std::string>{}));
+  EXPECT_EQ(run.badRecords(103'000), 0);  // reported once
+}
+
+TEST(TextFileStreamTest, RequireStableSizeTakesAFileOnceItWasNotWrittenForABatch) {
+  TempDir dir;
+  FileStreamRun run(dir.path().string(), "local[2]", {.requireStableSize = true});
+  run.start();
+  writeFileAt(dir.path(), "part", "a\n", timeFromMillis(100'500));
+  EXPECT_EQ(run.batch(101'000), (std::vector<std::string>{}));  // written 0.5 s ago
+  testing::appendFile(dir.path() / "part", "b\n");
+  testing::setModTime(dir.path() / "part", timeFromMillis(101'300));
+  EXPECT_EQ(run.batch(102'000), (std::vector<std::string>{}));  // still being written
+  EXPECT_EQ(run.batch(103'000), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(run.batch(104'000), (std::vector<std::string>{}));
+  EXPECT_TRUE(run.badRecordLog().empty());
+}
+
+TEST(TextFileStreamTest, NewFilesOnlyFalseReadsTheFilesAlreadyThereInTheFirstBatch) {
+  TempDir dir;
+  writeFileAt(dir.path(), "old", "from yesterday\n", timeFromMillis(100'000 - 86'400'000));
+  writeFileAt(dir.path(), "recent", "from before start\n", timeFromMillis(99'000));
+  {
+    FileStreamRun run(dir.path().string(), "local[2]", {.newFilesOnly = false});
+    run.start();
+    auto first = run.batch(101'000);
+    std::sort(first.begin(), first.end());
+    EXPECT_EQ(first, (std::vector<std::string>{"from before start", "from yesterday"}));
+    EXPECT_EQ(run.batch(102'000), (std::vector<std::string>{}));
+  }
+  FileStreamRun spark(dir.path().string());  // the default, as in Spark: only new files
+  spark.start();
+  EXPECT_EQ(spark.batch(101'000), (std::vector<std::string>{}));
 }
 
 TEST(TextFileStreamTest, MissingDirectoryIsAnErrorAtStart) {

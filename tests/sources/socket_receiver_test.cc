@@ -1,11 +1,13 @@
 #include "sources/socket_receiver.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "dstream/bad_records.h"
 #include "dstream/error.h"
 #include "sources/receiver_fixture.h"
 #include "sources/test_util.h"
@@ -168,6 +170,42 @@ TEST(SocketLineReceiverTest, OverLongLineIsDroppedAndCounted) {
   sendAll(conn.get(), "short\n" + std::string(300'000, 'x') + "\nafter\n");
   ASSERT_TRUE(f.queue.waitForReceivedRecords(2, kTimeout));
   EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"short", "after"}));
+  EXPECT_EQ(f.receiver.stats().linesDropped, 1);
+}
+
+// Issue 10: a graceful stop turned a half-received line ({"venue":{"x":"tr) into a record.
+TEST(SocketLineReceiverTest, PartialLineAtStopIsDroppedAndCountedNotEmitted) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  auto conn = server.accept();
+  ASSERT_TRUE(conn.valid());
+  const std::string sent = "{\"venue\":\"a\"}\n{\"venue\":{\"x\":\"tr";
+  sendAll(conn.get(), sent);
+  ASSERT_TRUE(f.receiver.waitFor(
+      [&](auto& s) { return s.bytesReceived == static_cast<std::int64_t>(sent.size()); }, kTimeout));
+  std::int64_t badBefore = totalBadRecords();
+  f.receiver.stop();
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(10))), (Lines{"{\"venue\":\"a\"}"}));
+  EXPECT_EQ(f.receiver.stats().linesReceived, 1);
+  EXPECT_EQ(f.receiver.stats().linesDropped, 1);
+  EXPECT_EQ(totalBadRecords(), badBefore + 1);
+}
+
+TEST(SocketLineReceiverTest, PartialLineCutByAResetConnectionIsDroppedAndCounted) {
+  LoopbackListener server;
+  Fixture f(server.port());
+  f.receiver.start();
+  {
+    auto conn = server.accept();
+    ASSERT_TRUE(conn.valid());
+    sendAll(conn.get(), "one\ntw");
+    ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.bytesReceived == 6; }, kTimeout));
+    linger reset{.l_onoff = 1, .l_linger = 0};  // close() sends RST, not FIN
+    ASSERT_EQ(::setsockopt(conn.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+  }
+  ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
+  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"one"}));
   EXPECT_EQ(f.receiver.stats().linesDropped, 1);
 }
 
