@@ -34,7 +34,7 @@ struct CheckpointStoreOptions {
   bool readOnly = false;
 
   // Receives one line per damaged file that readLatestValid() skips, and per leftover that
-  // cannot be removed. Empty: the line goes to stderr.
+  // cannot be removed. Empty: the line goes to the context's log sink (stderr outside a context).
   WarningSink onWarning{};
 };
 

@@ -65,7 +65,7 @@ struct WriteAheadLogOptions {
   WalSync sync = WalSync::kEveryAppend;
 
   // Receives one line per torn tail dropped and per damaged record skipped when reading.
-  // Empty: the line goes to stderr.
+  // Empty: the line goes to the context's log sink (stderr outside a context).
   WarningSink onWarning{};
 };
 

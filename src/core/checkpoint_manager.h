@@ -51,7 +51,7 @@ class CheckpointManager {
   Duration stateInterval() const { return stateInterval_; }
 
   // Finds the newest checkpoint that verifies together with its state snapshot; damaged
-  // files are skipped with a warning on stderr naming them. Returns whether one was found;
+  // files are skipped with a warning to the log sink naming them. Returns whether one was found;
   // start() then restores it.
   bool loadLatest();
   bool recovering() const { return loaded_.has_value(); }
