@@ -13,7 +13,7 @@
 
 #include "checkpoint/write_ahead_log.h"
 #include "dstream/detail/node.h"
-#include "dstream/streaming_context.h"
+#include "dstream/options.h"
 #include "sources/file_scanner.h"
 #include "sources/received_block_queue.h"
 #include "sources/socket_receiver.h"
