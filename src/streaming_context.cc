@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "checkpoint/file_io.h"
+#include "core/context_core.h"
 #include "dstream/error.h"
 
 namespace dstream {
@@ -33,6 +34,7 @@ StreamingContext::StreamingContext(std::string_view master, Duration batchDurati
   }
   core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options.clock),
                                                 std::move(options.log), options.stopGracefullyOnShutdown);
+  graph_ = core_;
 }
 
 StreamingContext::~StreamingContext() {
@@ -40,6 +42,8 @@ StreamingContext::~StreamingContext() {
 }
 
 void StreamingContext::checkpoint(const std::string& directory) { core_->setCheckpointDirectory(directory); }
+
+void StreamingContext::remember(Duration duration) { core_->remember(duration); }
 
 void StreamingContext::setStateCheckpointInterval(Duration interval) { core_->setStateCheckpointInterval(interval); }
 
@@ -82,14 +86,14 @@ void StreamingContext::addStreamingListener(std::shared_ptr<StreamingListener> l
 namespace dstream {
 
 DStream<std::string_view> StreamingContext::textFileStream(const std::string& directory, FileStreamOptions options) {
-  core_->checkCanDefine("textFileStream");
-  return DStream<std::string_view>(core_, core_->addNode<detail::FileInputNode>(directory, options));
+  graph_->checkCanDefine("textFileStream");
+  return DStream<std::string_view>(graph_, graph_->addNode<detail::FileInputNode>(directory, options));
 }
 
 DStream<std::string_view> StreamingContext::socketTextStream(const std::string& host, int port,
                                                              SocketStreamOptions options) {
-  core_->checkCanDefine("socketTextStream");
-  return DStream<std::string_view>(core_, core_->addNode<detail::SocketInputNode>(host, port, options));
+  graph_->checkCanDefine("socketTextStream");
+  return DStream<std::string_view>(graph_, graph_->addNode<detail::SocketInputNode>(host, port, options));
 }
 
 }  // namespace dstream

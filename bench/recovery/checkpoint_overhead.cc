@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "recovery/running_count.h"
 
 using namespace dstream;
@@ -36,11 +37,11 @@ double run(const std::vector<std::vector<std::string>>& batches, const std::stri
   test::runningCount(words, "totals").foreachRDD([&seen](const RDD<std::pair<std::string, long>>& rdd) { seen += rdd.count(); });
   ssc.start();
   auto begin = std::chrono::steady_clock::now();
-  Time first = ssc.core()->firstBatchTime();
+  Time first = dstream::testing::firstBatchTime(ssc);
   for (std::size_t i = 0; i < batches.size(); ++i) {
     Time t = first + Seconds(1) * static_cast<long>(i);
     clock->setTime(t);
-    if (!ssc.core()->awaitBatchCompleted(t, Seconds(120))) {
+    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(120))) {
       std::fprintf(stderr, "batch %zu did not complete\n", i);
       std::exit(1);
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 
 namespace {
 
@@ -40,7 +41,7 @@ double msPerBatch(const std::function<DStream<KV>(DStream<std::string>)>& build,
   long sink = 0;
   build(ssc.queueStream(queue)).foreachRDD([&sink](const RDD<KV>& rdd) { sink += rdd.count(); });
   ssc.start();
-  Time first = ssc.core()->firstBatchTime();
+  Time first = dstream::testing::firstBatchTime(ssc);
   std::uint64_t seed = 7;
   double total = 0;
   for (int b = 0; b < warmup + measured; ++b) {
@@ -48,7 +49,7 @@ double msPerBatch(const std::function<DStream<KV>(DStream<std::string>)>& build,
     Time t = first + Seconds(b);
     auto start = std::chrono::steady_clock::now();
     clock->setTime(t);
-    if (!ssc.core()->awaitBatchCompleted(t, Seconds(600))) {
+    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(600))) {
       std::fprintf(stderr, "batch %d did not complete\n", b);
       std::exit(1);
     }

@@ -16,6 +16,7 @@
 #include "datagen/datagen.h"
 #include "dstream/dstream.h"
 #include "dstream/json.h"
+#include "dstream/testing.h"
 #include "workloads.h"
 
 namespace dstream::bench {
@@ -179,17 +180,17 @@ RunResult runEngine(Workload w, const Input& in, const RunConfig& cfg) {
   std::vector<RDD<std::string_view>> rdds;
   for (const auto& b : in.pool) {
     auto parts = RDD<std::string_view>::parallelize(b.lines, static_cast<std::size_t>(cfg.threads));
-    rdds.emplace_back(parts.partitions(), detail::Owners{b.bytes}, nullptr);
+    rdds.push_back(detail::makeRDD<std::string_view>(parts.partitions(), detail::Owners{b.bytes}, nullptr));
   }
   ssc.start();
-  sink.first = ssc.core()->firstBatchTime();
+  sink.first = dstream::testing::firstBatchTime(ssc);
   auto start = std::chrono::steady_clock::now();
   for (int b = 0; b < cfg.warmup + cfg.measured; ++b) {
     if (b == cfg.warmup) start = std::chrono::steady_clock::now();
     queue->push(rdds[static_cast<std::size_t>(b) % rdds.size()]);
     Time t = sink.first + Seconds(b);
     clock->setTime(t);
-    if (!ssc.core()->awaitBatchCompleted(t, Seconds(600))) {
+    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(600))) {
       throw std::runtime_error("dstream batch " + std::to_string(b) + " did not complete");
     }
   }

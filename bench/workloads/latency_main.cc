@@ -19,6 +19,7 @@
 #include "bench_util.h"
 #include "datagen/datagen.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "replay/line_server.h"
 
 namespace {
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> sched, proc, total, perRecordWeight;
   std::int64_t records = 0, measuredBatches = 0;
-  Time from = ssc.core()->firstBatchTime() + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(skipSeconds));
+  Time from = dstream::testing::firstBatchTime(ssc) + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(skipSeconds));
   std::vector<std::pair<double, double>> samples;  // (delay ms, weight)
   double lastSched = 0;
   for (const auto& b : recorder->batches()) {

@@ -25,6 +25,7 @@
 #include "bench_util.h"
 #include "datagen/datagen.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "replay/line_server.h"
 
 namespace {
@@ -100,7 +101,7 @@ double fileEngine(const fs::path& staging, const fs::path& watched, std::uint64_
     *counted += rdd.collect().at(0);
   });
   ssc.start();
-  Time first = ssc.core()->firstBatchTime();
+  Time first = dstream::testing::firstBatchTime(ssc);
   // Files are selected by modification time: place them inside the first batch.
   auto mtime = fs::file_time_type::clock::now() + (first - Milliseconds(500) - SystemClock().now());
   std::vector<fs::path> names;
@@ -111,7 +112,7 @@ double fileEngine(const fs::path& staging, const fs::path& watched, std::uint64_
   }
   auto start = std::chrono::steady_clock::now();
   clock->setTime(first);
-  if (!ssc.core()->awaitBatchCompleted(first, Seconds(300))) throw std::runtime_error("file batch did not complete");
+  if (!dstream::testing::awaitBatchCompleted(ssc, first, Seconds(300))) throw std::runtime_error("file batch did not complete");
   double s = secondsSince(start);
   ssc.stop();
   for (auto& n : names) fs::rename(watched / n, staging / n);

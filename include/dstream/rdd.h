@@ -39,15 +39,22 @@ template <class T>
 using KeyOf = typename detail::KeyTypeOf<T>::type;
 
 template <class T>
+class RDD;
+
+namespace detail {
+// The engine's way to make an RDD: partitions that may alias buffers kept alive by `owners`
+// (e.g. the lines of a read block), computed on `pool`.
+template <class T>
+RDD<T> makeRDD(Partitions<T> partitions, Owners owners, std::shared_ptr<ThreadPool> pool);
+}  // namespace detail
+
+template <class T>
 class RDD {
  public:
   using value_type = T;
 
   // An RDD with no partitions.
   RDD() = default;
-  RDD(detail::Partitions<T> partitions, detail::Owners owners,
-      std::shared_ptr<detail::ThreadPool> pool)
-      : partitions_(std::move(partitions)), owners_(std::move(owners)), pool_(std::move(pool)) {}
 
   // Builds an RDD from element vectors, one per partition (for tests and queueStream).
   static RDD fromPartitions(std::vector<std::vector<T>> parts,
@@ -233,6 +240,14 @@ class RDD {
   }
 
  private:
+  template <class>
+  friend class RDD;
+  template <class U>
+  friend RDD<U> detail::makeRDD(detail::Partitions<U>, detail::Owners, std::shared_ptr<detail::ThreadPool>);
+
+  RDD(detail::Partitions<T> partitions, detail::Owners owners, std::shared_ptr<detail::ThreadPool> pool)
+      : partitions_(std::move(partitions)), owners_(std::move(owners)), pool_(std::move(pool)) {}
+
   template <class Pipe>
   RDD<detail::PipeOut<Pipe, T>> piped(const Pipe& pipe) const {
     return RDD<detail::PipeOut<Pipe, T>>(detail::runPipe(pool_.get(), partitions_, pipe), owners_, pool_);
@@ -278,5 +293,10 @@ class RDD {
   detail::Owners owners_;
   std::shared_ptr<detail::ThreadPool> pool_;
 };
+
+template <class T>
+RDD<T> detail::makeRDD(Partitions<T> partitions, Owners owners, std::shared_ptr<ThreadPool> pool) {
+  return RDD<T>(std::move(partitions), std::move(owners), std::move(pool));
+}
 
 }  // namespace dstream

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "dstream/detail/context_core.h"
+#include "dstream/detail/input_node.h"
 #include "dstream/detail/node.h"
 #include "dstream/rdd.h"
 
@@ -55,24 +55,19 @@ class RDDQueue {
 namespace detail {
 
 template <class T>
-class QueueNode final : public TypedNode<T>, public InputNode {
+class QueueNode final : public SourceNode<T> {
  public:
-  QueueNode(ContextCore* c, std::shared_ptr<RDDQueue<T>> queue, bool oneAtATime,
+  QueueNode(Graph* graph, std::shared_ptr<RDDQueue<T>> queue, bool oneAtATime,
             std::optional<RDD<T>> defaultRDD)
-      : TypedNode<T>(c, "queueStream", {}, c->batchDuration()), queue_(std::move(queue)),
+      : SourceNode<T>(graph, "queueStream"), queue_(std::move(queue)),
         oneAtATime_(oneAtATime), default_(std::move(defaultRDD)) {}
-
-  long recordsFor(Time t) override {
-    auto rdd = this->getOrCompute(t);
-    return rdd ? rdd->count() : 0;
-  }
 
  protected:
   std::optional<RDD<T>> compute(Time) override {
     auto rdd = queue_->take(oneAtATime_);
     if (!rdd) rdd = default_ ? *default_ : RDD<T>();
     // Batches run on the context's workers whatever pool the user built them with.
-    return RDD<T>(rdd->partitions(), rdd->owners(), this->context().pool());
+    return makeRDD<T>(rdd->partitions(), rdd->owners(), this->graph().pool());
   }
 
  private:

@@ -24,8 +24,9 @@
 #include <vector>
 
 #include "dstream/clock.h"
-#include "dstream/detail/context_core.h"
+#include "dstream/detail/graph.h"
 #include "dstream/error.h"
+#include "dstream/export.h"
 #include "dstream/listener.h"
 #include "dstream/log.h"
 #include "dstream/options.h"
@@ -35,7 +36,12 @@
 
 namespace dstream {
 
-class StreamingContext {
+namespace detail {
+class ContextCore;
+struct EngineAccess;
+}  // namespace detail
+
+class DSTREAM_EXPORT StreamingContext {
  public:
   // master: "local" (1 worker), "local[N]" or "local[*]" (all hardware threads).
   // Throws Error(kInvalidArgument) for any other master or a batch duration <= 0.
@@ -65,8 +71,8 @@ class StreamingContext {
   template <class T>
   DStream<T> queueStream(std::shared_ptr<RDDQueue<T>> queue, bool oneAtATime = true,
                          std::optional<std::type_identity_t<RDD<T>>> defaultRDD = std::nullopt) {
-    core_->checkCanDefine("queueStream");
-    return DStream<T>(core_, core_->addNode<detail::QueueNode<T>>(std::move(queue), oneAtATime, std::move(defaultRDD)));
+    graph_->checkCanDefine("queueStream");
+    return DStream<T>(graph_, graph_->addNode<detail::QueueNode<T>>(std::move(queue), oneAtATime, std::move(defaultRDD)));
   }
 
   // Spark's ssc.union (a C++ keyword): the elements of all the streams in each batch.
@@ -85,10 +91,10 @@ class StreamingContext {
     auto nodes = std::make_tuple(streams.toDStream().node()...);
     using R = detail::ResultWithOptionalTime<F, const RDD<typename S::value_type>&...>;
     using U = typename R::value_type;
-    core_->checkCanDefine("transform");
+    graph_->checkCanDefine("transform");
     std::vector<std::shared_ptr<detail::Node>> parents{streams.toDStream().node()...};
     for (auto& p : parents) detail::validateSameSlide("transform", parents.front()->slideDuration(), p->slideDuration());
-    return DStream<U>(core_, core_->addNode<detail::TransformNode<U>>(
+    return DStream<U>(graph_, graph_->addNode<detail::TransformNode<U>>(
         "transform", std::move(parents), [nodes, f](Time t) mutable -> std::optional<RDD<U>> {
           return std::apply([&](auto&... n) {
             return detail::invokeWithOptionalTime(f, t, detail::requireBatch(*n, t, "transform")...);
@@ -105,15 +111,16 @@ class StreamingContext {
   // start(). Messages name the directory.
   void checkpoint(const std::string& directory);
   // How often the states of stateful streams are written (every checkpoint records the
-  // batch times and inputs). Default max(batch, 10s) rounded up to a multiple of the batch,
-  // as Spark's. Shorter: less to re-run after a crash, more state written. Throws
+  // batch times and inputs). Default max(batch, 1s) rounded up to a multiple of the batch
+  // (Spark's is 10s; see doc/recovery.md). Shorter: less to re-run after a crash, more
+  // state written. Throws
   // Error(kInvalidArgument) unless a positive multiple of the batch duration,
   // Error(kFailedPrecondition) before checkpoint() or after start().
   void setStateCheckpointInterval(Duration interval);
   // Spark's ssc.remember: every stream keeps the batches of the last `duration` (at least),
   // so that DStream::slice() can read them from outside the batch loop. Throws
   // Error(kInvalidArgument) unless positive, Error(kFailedPrecondition) if set twice or after start().
-  void remember(Duration duration) { core_->remember(duration); }
+  void remember(Duration duration);
 
   // Spark's StreamingContext.getOrCreate: calls setup() to build the context and its graph
   // (always: C++ cannot serialise closures), makes sure it checkpoints to `directory`, and
@@ -154,14 +161,19 @@ class StreamingContext {
   // Reports each batch's metrics to `listener` (see listener.h).
   void addStreamingListener(std::shared_ptr<StreamingListener> listener);
 
-  Duration batchDuration() const { return core_->batchDuration(); }
-  int defaultParallelism() const { return core_->defaultParallelism(); }
-  Clock& clock() const { return core_->clock(); }
-  // The shared engine state (advanced use: tests and extensions).
-  const std::shared_ptr<detail::ContextCore>& core() const { return core_; }
+  Duration batchDuration() const { return graph_->batchDuration(); }
+  int defaultParallelism() const { return graph_->defaultParallelism(); }
+  Clock& clock() const { return graph_->clock(); }
+
+  // The graph's interface (detail/graph.h), for extensions that define nodes of their own:
+  // DStream<T>(ssc.graph(), ssc.graph()->addNode<MyNode>(...)). Not the engine.
+  const std::shared_ptr<detail::Graph>& graph() const { return graph_; }
 
  private:
-  std::shared_ptr<detail::ContextCore> core_;
+  friend struct detail::EngineAccess;  // the engine's own code and dstream::testing
+
+  std::shared_ptr<detail::ContextCore> core_;  // the engine; the same object as graph_
+  std::shared_ptr<detail::Graph> graph_;
   bool recovering_ = false;
 };
 

@@ -19,9 +19,25 @@
 
 #include "dstream/clock.h"
 #include "dstream/error.h"
+#include "dstream/export.h"
+#include "dstream/listener.h"
 #include "dstream/streaming_context.h"
 
 namespace dstream::testing {
+
+// What tests and benchmarks read of a running context beyond Spark's API (the engine's
+// progress), without reaching the engine itself.
+
+// The first batch's time, known after start().
+DSTREAM_EXPORT Time firstBatchTime(const StreamingContext& ssc);
+// Waits until every batch up to and including `t` has finished (or the context stopped, or
+// `timeout` passed); returns whether batch `t` completed. With a ManualClock: set the time,
+// then wait for the batch.
+DSTREAM_EXPORT bool awaitBatchCompleted(const StreamingContext& ssc, Time t, Duration timeout);
+// The recent batches' metrics, oldest first (what listeners were told).
+DSTREAM_EXPORT std::vector<BatchInfo> completedBatches(const StreamingContext& ssc);
+// Whether stop(), a shutdown signal or a failed source has asked the context to stop.
+DSTREAM_EXPORT bool stopRequested(const StreamingContext& ssc);
 
 struct RunOptions {
   Duration batchDuration = Seconds(1);
@@ -30,13 +46,11 @@ struct RunOptions {
   std::size_t numBatches = 0;          // batches to run; 0 = one per input batch
 };
 
-namespace detail {
 // Views would dangle once the batch is gone: outputs hold std::string instead.
 template <class T>
-struct Stored { using type = T; };
+struct StoredOutput { using type = T; };
 template <>
-struct Stored<std::string_view> { using type = std::string; };
-}  // namespace detail
+struct StoredOutput<std::string_view> { using type = std::string; };
 
 // The batches with each batch's elements sorted: the order within a batch is unspecified
 // (it depends on partitioning), so tests compare sorted batches.
@@ -58,7 +72,7 @@ auto runStream(std::vector<std::vector<In>> input, F pipeline, RunOptions option
 
   auto result = pipeline(ssc.queueStream(queue));
   using Out = typename decltype(result)::value_type;
-  using Kept = typename detail::Stored<Out>::type;
+  using Kept = typename StoredOutput<Out>::type;
   std::mutex mu;
   std::map<Time, std::vector<Kept>> outputs;
   result.foreachRDD([&](const RDD<Out>& rdd, Time t) {
@@ -68,11 +82,11 @@ auto runStream(std::vector<std::vector<In>> input, F pipeline, RunOptions option
     outputs[t] = std::move(kept);
   });
   ssc.start();
-  Time first = ssc.core()->firstBatchTime();
+  Time first = firstBatchTime(ssc);
   for (std::size_t i = 0; i < numBatches; ++i) {
     Time t = first + options.batchDuration * static_cast<long>(i);
     clock->setTime(t);
-    if (!ssc.core()->awaitBatchCompleted(t, Seconds(60))) {
+    if (!awaitBatchCompleted(ssc, t, Seconds(60))) {
       ssc.stop();
       ssc.awaitTermination();  // rethrows the batch's failure, if that is why
       throw Error(ErrorCode::kInternal, "runStream: batch at " + std::to_string(toMillis(t)) + " ms did not complete");

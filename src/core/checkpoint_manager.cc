@@ -116,7 +116,7 @@ std::map<int, Node*> CheckpointManager::matchGraph(const GraphCheckpoint& g,
       if (same && n->kind() == old.kind) found = n.get();
     }
     if (found && old.hasState && !found->hasState()) found = nullptr;
-    if (found && old.isInput && !dynamic_cast<InputNode*>(found)) found = nullptr;
+    if (found && old.isInput && !found->asSource()) found = nullptr;
     if (!found) {
       throw Error(ErrorCode::kFailedPrecondition,
                   "checkpoint " + directory().string() + " was written by a different graph: stream \"" +
@@ -138,7 +138,7 @@ std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
   replaySpan_.clear();
   for (const auto& n : nodes) {
     nodes_.push_back(n.get());
-    if (auto* in = dynamic_cast<InputNode*>(n.get())) {
+    if (auto* in = n->asSource()) {
       inputs_.emplace_back(n.get(), in);
       replaySpan_[in] = downstreamRemember(n.get(), nodes);
     }
@@ -169,7 +169,7 @@ std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
     auto it = matched.find(id);
     if (it == matched.end()) continue;
     BinaryReader r(bytes, "inputs of stream #" + std::to_string(id) + " in " + loaded_->path.string());
-    dynamic_cast<InputNode*>(it->second)->readInputs(r, g.lastCompleted);
+    it->second->asSource()->readInputs(r, g.lastCompleted);
   }
   zeroTime_ = g.zeroTime;
   stateTime_ = g.stateTime;
@@ -180,9 +180,7 @@ std::optional<CheckpointManager::StartTimes> CheckpointManager::prepareStart(
 
 void CheckpointManager::refuseUncheckpointableState(const std::vector<std::shared_ptr<Node>>& nodes) const {
   for (const auto& n : nodes) {
-    auto* types = dynamic_cast<const StateTypes*>(n.get());
-    if (!types) continue;
-    std::string type = types->typeWithoutSerializer();
+    std::string type = n->stateTypeWithoutSerializer();
     if (type.empty()) continue;
     CheckpointedNode named{n->id(), n->kind(), n->uid(), true, false};
     throw Error(ErrorCode::kFailedPrecondition,
@@ -247,7 +245,7 @@ void CheckpointManager::afterBatch(Time t) {
   g.stateTime = *stateTime_;
   g.hasStateFile = !stateful_.empty();
   for (Node* n : nodes_) {
-    bool isInput = dynamic_cast<InputNode*>(n) != nullptr;
+    bool isInput = n->asSource() != nullptr;
     g.nodes.push_back({n->id(), n->kind(), n->uid(), n->hasState(), isInput});
   }
   for (auto& [node, in] : inputs_) {

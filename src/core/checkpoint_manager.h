@@ -31,6 +31,7 @@
 
 #include "checkpoint/checkpoint_store.h"
 #include "core/checkpoint_codec.h"
+#include "dstream/detail/input_node.h"
 #include "dstream/detail/node.h"
 
 namespace dstream::detail {
@@ -54,7 +55,6 @@ class CheckpointManager {
   // files are skipped with a warning to the log sink naming them. Returns whether one was found;
   // start() then restores it.
   bool loadLatest();
-  bool recovering() const { return loaded_.has_value(); }
 
   // The default state interval for a batch duration (see setStateInterval).
   static Duration defaultStateInterval(Duration batch);

@@ -1,4 +1,4 @@
-#include "dstream/detail/context_core.h"
+#include "core/context_core.h"
 
 #include <exception>
 
@@ -44,10 +44,10 @@ void ContextCore::checkCanDefine(std::string_view operation) const {
   }
 }
 
-void ContextCore::registerNode(std::shared_ptr<Node> node, InputNode* input) {
+void ContextCore::registerNode(std::shared_ptr<Node> node) {
   checkCanDefine(node->kind());
   node->setId(static_cast<int>(nodes_.size()));
-  if (input) inputs_.push_back(input);
+  if (node->asSource()) sources_.push_back(node.get());
   nodes_.push_back(std::move(node));
 }
 
@@ -163,17 +163,17 @@ void ContextCore::start() {
       firstBatchTime_ = times->firstBatch;
     }
   } else {
-    for (auto* in : inputs_) in->prepareCheckpointing({}, Duration(0));
+    for (Node* source : sources_) source->asSource()->prepareCheckpointing({}, Duration(0));
   }
   // Sources first: a source that cannot start (a missing directory) fails start() cleanly.
   std::size_t started = 0;
   try {
-    for (; started < inputs_.size(); ++started) inputs_[started]->startInput();
+    for (; started < sources_.size(); ++started) sources_[started]->asSource()->startInput();
     if (stopOnSignals_) {
       signalSubscription_ = subscribeToShutdownSignals([this](bool graceful) { requestStop(graceful); });
     }
   } catch (...) {
-    for (std::size_t i = 0; i < started; ++i) inputs_[i]->stopInput();
+    for (std::size_t i = 0; i < started; ++i) sources_[i]->asSource()->stopInput();
     throw;
   }
   state_ = State::kActive;
@@ -235,7 +235,10 @@ void ContextCore::runBatch(Time t) {
   notify(*listeners, [&](StreamingListener& l) { l.onBatchStarted(info); });
   try {
     BadRecordScope scope(&bad);
-    for (auto* in : inputs_) info.numInputRecords += in->recordsFor(t);
+    for (Node* source : sources_) {
+      source->computeBatch(t);
+      info.numInputRecords += source->asSource()->recordsIn(t);
+    }
     for (auto& n : nodes_) {
       if (n->computesEveryBatch()) n->computeBatch(t);
     }
@@ -273,7 +276,7 @@ void ContextCore::finish(std::exception_ptr error) {
       if (!error) error = std::current_exception();
     }
   }
-  for (auto* in : inputs_) in->stopInput();
+  for (Node* source : sources_) source->asSource()->stopInput();
   if (signalSubscription_) unsubscribeFromShutdownSignals(signalSubscription_);
   {
     std::lock_guard lock(mu_);
@@ -341,7 +344,7 @@ void ContextCore::requestStop(bool gracefully, std::exception_ptr error) {
   }
   // Sources stop first, so that a graceful stop has a fixed amount of data to finish.
   if (stopInputs) {
-    for (auto* in : inputs_) in->stopInput();
+    for (Node* source : sources_) source->asSource()->stopInput();
   }
   stopSource_.request_stop();
 }

@@ -16,7 +16,7 @@
 
 #include "core/crash_point.h"
 #include "dstream/error.h"
-#include "dstream/stream.h"
+#include "dstream/operations/output.h"
 
 namespace dstream::detail {
 namespace fs = std::filesystem;
@@ -126,43 +126,6 @@ void writeBatchDirectory(const std::string& directory, const std::vector<std::st
   }
   syncDirectory(parent);
   crashPoint("output-after-swap");
-}
-
-void validateWindow(std::string_view operation, Duration window, Duration slide, Duration parent) {
-  auto suggest = [&](Duration d) {
-    auto lower = (d / parent) * parent;
-    auto upper = lower + parent;
-    std::string s = "use ";
-    if (lower.count() > 0) s += formatDuration(lower) + " or ";
-    return s + formatDuration(upper);
-  };
-  std::string op(operation);
-  if (window.count() <= 0) throw Error(ErrorCode::kInvalidArgument, op + ": window " + formatDuration(window) + " must be positive");
-  if (slide.count() <= 0) throw Error(ErrorCode::kInvalidArgument, op + ": slide " + formatDuration(slide) + " must be positive");
-  if (!isMultipleOf(window, parent)) {
-    throw Error(ErrorCode::kInvalidArgument, op + ": window " + formatDuration(window) +
-                    " is not a multiple of the parent's slide " + formatDuration(parent) + "; " + suggest(window));
-  }
-  if (!isMultipleOf(slide, parent)) {
-    throw Error(ErrorCode::kInvalidArgument, op + ": slide " + formatDuration(slide) +
-                    " is not a multiple of the parent's slide " + formatDuration(parent) + "; " + suggest(slide));
-  }
-}
-
-void throwNoBatch(const Node& parent, Time t, std::string_view operation) {
-  std::string name = "stream " + std::to_string(parent.id()) + " (" + parent.kind();
-  if (!parent.uid().empty()) name += ", uid \"" + parent.uid() + "\"";
-  throw Error(ErrorCode::kInternal, std::string(operation) + ": " + name + ") has no batch at " +
-                                        std::to_string(toMillis(t)) + " ms; every stream " + std::string(operation) +
-                                        " reads must yield a batch at each of its batch times (an empty one if "
-                                        "there is no data)");
-}
-
-void validateSameSlide(std::string_view operation, Duration a, Duration b) {
-  if (a != b) {
-    throw Error(ErrorCode::kInvalidArgument, std::string(operation) + ": the streams have different slide durations (" +
-                    formatDuration(a) + " and " + formatDuration(b) + "); window them to the same slide first");
-  }
 }
 
 }  // namespace dstream::detail

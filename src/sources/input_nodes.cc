@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "dstream/detail/context_core.h"
 #include "dstream/error.h"
 #include "dstream/serialize.h"
 #include "sources/file_reader.h"
@@ -19,9 +18,9 @@ Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& block
 
 // ---- textFileStream ----
 
-FileInputNode::FileInputNode(ContextCore* context, const std::string& directory, FileStreamOptions options)
-    : TypedNode<std::string_view>(context, "textFileStream", {}, context->batchDuration()),
-      scanner_(directory, FileScannerOptions{.batchDuration = context->batchDuration(),
+FileInputNode::FileInputNode(Graph* graph, const std::string& directory, FileStreamOptions options)
+    : SourceNode<std::string_view>(graph, "textFileStream"),
+      scanner_(directory, FileScannerOptions{.batchDuration = graph->batchDuration(),
                                              .newFilesOnly = options.newFilesOnly,
                                              .requireStableSize = options.requireStableSize}) {}
 
@@ -29,13 +28,8 @@ void FileInputNode::startInput() {
   if (replayUntil_) {
     scanner_.checkDirectory();  // recovered: the scanner's memory came from the checkpoint
   } else {
-    scanner_.start(context().clock().now());
+    scanner_.start(graph().clock().now());
   }
-}
-
-long FileInputNode::recordsFor(Time t) {
-  auto rdd = getOrCompute(t);
-  return rdd ? rdd->count() : 0;
 }
 
 std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
@@ -55,7 +49,7 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
     std::int64_t size;
   };
   std::vector<Split> splits;
-  int workers = context().defaultParallelism();
+  int workers = graph().defaultParallelism();
   for (std::size_t f = 0; f < files.size(); ++f) {
     std::int64_t selected = scanner_.selectedSize(files[f]);
     auto size = selected >= 0 ? std::optional<std::int64_t>(selected) : fileSizeForSplits(files[f]);
@@ -64,7 +58,7 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
     for (int i = 0; i < n; ++i) splits.push_back({f, i, n, *size});
   }
   std::vector<std::optional<LineBlockPtr>> blocks(splits.size());
-  context().pool()->parallelFor(splits.size(), [&](std::size_t i) {
+  graph().pool()->parallelFor(splits.size(), [&](std::size_t i) {
     blocks[i] = readSplit(files[splits[i].file], splits[i].index, splits[i].count, splits[i].size);
   });
   std::vector<LineBlockPtr> read;
@@ -72,7 +66,7 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
   auto& names = filesByBatch_[t];
   names.clear();
   for (auto& f : files) names.push_back(f.string());
-  return RDD<std::string_view>(partitionsOf(read), {}, context().pool());
+  return makeRDD<std::string_view>(partitionsOf(read), {}, graph().pool());
 }
 
 void FileInputNode::clearOldData(Time t) {
@@ -119,9 +113,9 @@ void FileInputNode::readInputs(BinaryReader& r, Time upTo) {
 
 // ---- socketTextStream ----
 
-SocketInputNode::SocketInputNode(ContextCore* context, const std::string& host, int port,
+SocketInputNode::SocketInputNode(Graph* graph, const std::string& host, int port,
                                  SocketStreamOptions options)
-    : TypedNode<std::string_view>(context, "socketTextStream", {}, context->batchDuration()),
+    : SourceNode<std::string_view>(graph, "socketTextStream"),
       options_(options),
       address_(host + ":" + std::to_string(port)),
       queue_([this](Time t, const LineBlock& block) { logBlock(t, block); }) {
@@ -133,14 +127,14 @@ SocketInputNode::SocketInputNode(ContextCore* context, const std::string& host, 
   SocketReceiverOptions ro;
   ro.host = host;
   ro.port = port;
-  ro.batchDuration = context->batchDuration();
+  ro.batchDuration = graph->batchDuration();
   ro.blockInterval = options.blockInterval;
   ro.retryInterval = options.retryInterval;
   ro.maxLineBytes = options.maxLineBytes;
   ro.maxRatePerSecond = options.maxRatePerSecond;
   // A receiver that dies (its write-ahead log cannot be written) stops the context with the
   // error, naming the stream, instead of leaving every later batch empty (Spark's reportError).
-  ro.onFailure = [context, address = address_](std::exception_ptr e) {
+  ro.onFailure = [graph, address = address_](std::exception_ptr e) {
     ErrorCode code = ErrorCode::kInternal;
     std::string what = "unknown error";
     try {
@@ -152,19 +146,14 @@ SocketInputNode::SocketInputNode(ContextCore* context, const std::string& host, 
       what = err.what();
     } catch (...) {
     }
-    context->reportError(std::make_exception_ptr(
+    graph->reportError(std::make_exception_ptr(
         Error(code, "socketTextStream " + address + ": the receiver stopped: " + what)));
   };
-  receiver_ = std::make_unique<SocketLineReceiver>(std::move(ro), context->clock(), queue_);
+  receiver_ = std::make_unique<SocketLineReceiver>(std::move(ro), graph->clock(), queue_);
 }
 
 void SocketInputNode::startInput() { receiver_->start(); }
 void SocketInputNode::stopInput() { receiver_->stop(); }
-
-long SocketInputNode::recordsFor(Time t) {
-  auto rdd = getOrCompute(t);
-  return rdd ? rdd->count() : 0;
-}
 
 namespace {
 
@@ -241,7 +230,7 @@ std::optional<RDD<std::string_view>> SocketInputNode::compute(Time t) {
     }
   }
   if (wal_) taken_[t] = std::move(handles);
-  return RDD<std::string_view>(partitionsOf(blocks), {}, context().pool());
+  return makeRDD<std::string_view>(partitionsOf(blocks), {}, graph().pool());
 }
 
 void SocketInputNode::clearOldData(Time t) {

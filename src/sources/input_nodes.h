@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpoint/write_ahead_log.h"
+#include "dstream/detail/input_node.h"
 #include "dstream/detail/node.h"
 #include "dstream/options.h"
 #include "sources/file_scanner.h"
@@ -27,12 +28,11 @@ namespace dstream::detail {
 // A partition that is a block's lines, sharing ownership of the block.
 Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks);
 
-class FileInputNode final : public TypedNode<std::string_view>, public InputNode {
+class FileInputNode final : public SourceNode<std::string_view> {
  public:
-  FileInputNode(ContextCore* context, const std::string& directory, FileStreamOptions options);
+  FileInputNode(Graph* graph, const std::string& directory, FileStreamOptions options);
 
   void startInput() override;
-  long recordsFor(Time t) override;
 
   FileStreamScanner& scanner() { return scanner_; }
   // The files each remembered batch read (what recovery needs to recompute a batch).
@@ -54,13 +54,12 @@ class FileInputNode final : public TypedNode<std::string_view>, public InputNode
   std::optional<Time> replayUntil_;
 };
 
-class SocketInputNode final : public TypedNode<std::string_view>, public InputNode {
+class SocketInputNode final : public SourceNode<std::string_view> {
  public:
-  SocketInputNode(ContextCore* context, const std::string& host, int port, SocketStreamOptions options);
+  SocketInputNode(Graph* graph, const std::string& host, int port, SocketStreamOptions options);
 
   void startInput() override;
   void stopInput() override;
-  long recordsFor(Time t) override;
 
   ReceivedBlockQueue& queue() { return queue_; }
   SocketLineReceiver& receiver() { return *receiver_; }

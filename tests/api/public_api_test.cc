@@ -13,6 +13,7 @@
 
 #include "dstream/bad_records.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "testing/batches.h"
 #include "testing/wait.h"
 
@@ -75,7 +76,7 @@ struct ListenedRun {
     ssc.addStreamingListener(listener);
   }
   DStream<int> input() { return ssc.queueStream(queue); }
-  Time batch(int i) const { return ssc.core()->firstBatchTime() + Seconds(i - 1); }  // i from 1
+  Time batch(int i) const { return dstream::testing::firstBatchTime(ssc) + Seconds(i - 1); }  // i from 1
   // Stops the context and waits for the listener to hear it.
   void stop() {
     ssc.stop();
@@ -191,7 +192,7 @@ TEST(BatchInfoTest, ABatchThatStartsLateReportsItsSchedulingDelay) {
   run.ssc.start();
   // Only the first batch is made due by the test; the slow outputs make the next four due.
   ASSERT_TRUE(testing::runBatchAt(run.ssc, *run.clock, run.batch(1)));
-  ASSERT_TRUE(run.ssc.core()->awaitBatchCompleted(run.batch(5), testing::kWaitTimeout))
+  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(run.ssc, run.batch(5), testing::kWaitTimeout))
       << "the overdue batches did not run";
   run.stop();
   auto batches = run.listener->completed();

@@ -7,6 +7,7 @@
 
 #include "api/test_util.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "sources/input_nodes.h"
 
 namespace dstream {
@@ -27,7 +28,7 @@ struct SocketRun {
   }
   std::vector<std::string> batch(long ms) {
     clock->setTime(timeFromMillis(ms));
-    EXPECT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(ms), Seconds(30)));
+    EXPECT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(ms), Seconds(30)));
     std::lock_guard lock(mu);
     return batches[ms];
   }

@@ -8,6 +8,7 @@
 #include "api/test_util.h"
 #include "dstream/dstream.h"
 #include "dstream/json.h"
+#include "dstream/testing.h"
 
 namespace dstream {
 namespace {
@@ -38,14 +39,14 @@ class FileStreamRun {
   // Runs the batch at `ms` and returns its lines.
   std::vector<std::string> batch(long ms) {
     clock_->setTime(timeFromMillis(ms));
-    EXPECT_TRUE(ssc_.core()->awaitBatchCompleted(timeFromMillis(ms), Seconds(30)));
+    EXPECT_TRUE(dstream::testing::awaitBatchCompleted(ssc_, timeFromMillis(ms), Seconds(30)));
     std::lock_guard lock(mu_);
     return batches_[ms];
   }
   // The bad records counted against the batch at `ms` (after batch(ms) returned; the
   // history is written before the batch counts as completed, unlike listener calls).
   std::int64_t badRecords(long ms) {
-    for (const auto& info : ssc_.core()->completedBatches()) {
+    for (const auto& info : dstream::testing::completedBatches(ssc_)) {
       if (info.batchTime == timeFromMillis(ms)) return info.numBadRecords;
     }
     ADD_FAILURE() << "no completed batch at " << ms;
@@ -128,7 +129,7 @@ TEST(TextFileStreamTest, LargeFilesAreSplitAcrossPartitionsOnLineBoundaries) {
   ssc.start();
   writeFileAt(dir.path(), "big", content, timeFromMillis(100'100));
   clock->setTime(timeFromMillis(101'000));
-  ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(101'000), Seconds(30)));
+  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(101'000), Seconds(30)));
   ssc.stop();
   EXPECT_EQ(partitions, 2u);  // the file is over 2 MiB: one split per worker
   EXPECT_EQ(count, 300'000);
@@ -237,7 +238,7 @@ TEST(TextFileStreamTest, Step3CountsVenuesOfTheRealLabData) {
     std::string content((std::istreambuf_iterator<char>(in)), {});
     writeFileAt(dir.path(), file, content, timeFromMillis(t - 5000));
     clock->setTime(timeFromMillis(t));
-    ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(t), Seconds(30)));
+    ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(t), Seconds(30)));
     t += 10'000;
   }
   ssc.stop();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "testing/batches.h"
 
 namespace dstream {
@@ -35,7 +36,7 @@ TEST(StreamingContextTest, FirstBatchIsAlignedToTheBatchDuration) {
     seen.push_back(toMillis(t));
   });
   ssc.start();
-  EXPECT_EQ(toMillis(ssc.core()->firstBatchTime()), 20'000);
+  EXPECT_EQ(toMillis(dstream::testing::firstBatchTime(ssc)), 20'000);
   ASSERT_TRUE(testing::runBatches(ssc, *clock, 2));
   ssc.stop();
   EXPECT_EQ(seen, (std::vector<long>{20'000, 30'000}));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "testing/files.h"
 #include "testing/loopback.h"
 #include "testing/wait.h"
@@ -157,9 +158,9 @@ std::int64_t badRecordsOfOneBatch(int workers) {
       .foreachRDD([](const RDD<long>&) {});
   ssc.start();
   clock->advance(Seconds(1));
-  EXPECT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(1000), kWaitTimeout)) << "the batch did not run";
+  EXPECT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(1000), kWaitTimeout)) << "the batch did not run";
   ssc.stop();
-  auto batches = ssc.core()->completedBatches();
+  auto batches = dstream::testing::completedBatches(ssc);
   return batches.empty() ? -1 : batches.front().numBadRecords;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "testing/wait.h"
 
 namespace dstream {
@@ -74,14 +75,14 @@ TEST(LifecycleTest, StopFromAnotherThreadWhileBehindDropsTheOverdueBatches) {
     inFirstBatch.set();
     // Hold batch 1 until the stop has been asked, so that the loop is behind when it sees it.
     Deadline deadline(kWaitTimeout);
-    while (!ssc.core()->stopRequested() && !deadline.passed()) stopAsked.waitFor(Milliseconds(5));
+    while (!dstream::testing::stopRequested(ssc) && !deadline.passed()) stopAsked.waitFor(Milliseconds(5));
   });
   ssc.start();
   clock->advance(Seconds(1));
   ASSERT_TRUE(inFirstBatch.waitFor(kWaitTimeout)) << "batch 1 did not run";
   clock->advance(Seconds(45));
   ssc.stop(/*stopGracefully=*/false);
-  EXPECT_TRUE(ssc.core()->stopRequested());
+  EXPECT_TRUE(dstream::testing::stopRequested(ssc));
   EXPECT_EQ(ssc.getState(), StreamingContext::State::kStopped);
   EXPECT_EQ(batches.load(), 1) << "a non-graceful stop ran the overdue batches";
 }
@@ -215,11 +216,11 @@ TEST(LifecycleTest, ListenersAddedWhileBatchesRunAreCalled) {
   // Batches run while the listeners are being added (the race TSan would see).
   for (int b = 1; b <= 20; ++b) {
     clock->advance(Seconds(1));
-    ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(b * 1000), kWaitTimeout)) << "batch " << b;
+    ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(b * 1000), kWaitTimeout)) << "batch " << b;
   }
   adder.join();
   clock->advance(Seconds(1));
-  ASSERT_TRUE(ssc.core()->awaitBatchCompleted(timeFromMillis(21'000), kWaitTimeout));
+  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(21'000), kWaitTimeout));
   ssc.stop();  // the batch's listeners have run when stop() returns
   for (auto& l : listeners) EXPECT_GE(l->completed.load(), 1);
 }

@@ -40,10 +40,10 @@ class ScopedTimeZone {
 // Starts `ssc` and runs `n` batches on its manual clock; returns false if one did not complete.
 bool runBatches(StreamingContext& ssc, ManualClock& clock, int n) {
   ssc.start();
-  Time t = ssc.core()->firstBatchTime();
+  Time t = dstream::testing::firstBatchTime(ssc);
   for (int i = 0; i < n; ++i, t += ssc.batchDuration()) {
     clock.setTime(t);
-    if (!ssc.core()->awaitBatchCompleted(t, Seconds(30))) return false;
+    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(30))) return false;
   }
   return true;
 }
@@ -251,7 +251,7 @@ TEST(CheckpointDurationTest, IsTheIntervalGivenToCheckpoint) {
 // A custom source that yields no batch at 2000 ms (Spark: compute returns None).
 class GappySource final : public detail::TypedNode<int> {
  public:
-  GappySource(detail::ContextCore* c, Duration slide) : TypedNode<int>(c, "gappySource", {}, slide) {}
+  GappySource(detail::Graph* c, Duration slide) : TypedNode<int>(c, "gappySource", {}, slide) {}
 
  protected:
   std::optional<RDD<int>> compute(Time t) override {
@@ -266,18 +266,18 @@ template <class Define>
 std::pair<std::string, std::vector<long>> runOverGap(Define define) {
   auto clock = std::make_shared<ManualClock>();
   StreamingContext ssc("local[2]", Seconds(1), {.clock = clock});
-  auto node = ssc.core()->addNode<GappySource>(Seconds(1));
-  DStream<int> gappy(ssc.core(), node);
+  auto node = ssc.graph()->addNode<GappySource>(Seconds(1));
+  DStream<int> gappy(ssc.graph(), node);
   gappy.uid("gappy");
   auto q = std::make_shared<RDDQueue<int>>();
   for (int i = 0; i < 3; ++i) q->push({100});
   auto seen = std::make_shared<std::vector<long>>();
   define(ssc, gappy, ssc.queueStream(q), seen);
   ssc.start();
-  Time t = ssc.core()->firstBatchTime();
+  Time t = dstream::testing::firstBatchTime(ssc);
   for (int i = 0; i < 3; ++i, t += Seconds(1)) {
     clock->setTime(t);
-    if (!ssc.core()->awaitBatchCompleted(t, Seconds(30))) break;
+    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(30))) break;
   }
   ssc.stop();
   try {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "testing/child_process.h"
 #include "testing/files.h"
 
@@ -55,7 +56,7 @@ void runBatches(StreamingContext& ctx, ManualClock& clock, const fs::path& in, i
     testing::writeFileAt(in, "part-" + std::to_string(i), "w" + std::to_string(i % 3) + " common\n",
                          timeFromMillis(kBase + i * 1000 - 500));
     clock.setTime(batchAt(i));
-    ASSERT_TRUE(ctx.core()->awaitBatchCompleted(batchAt(i), Seconds(30))) << "batch " << i;
+    ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ctx, batchAt(i), Seconds(30))) << "batch " << i;
   }
 }
 
@@ -77,7 +78,7 @@ TEST(CheckpointFailuresTest, AFailedCheckpointWriteStopsTheContextWithThePathAnd
   for (int i = 3; i <= 4; ++i) {
     testing::writeFileAt(in, "part-" + std::to_string(i), "x\n", timeFromMillis(kBase + i * 1000 - 500));
     clock->setTime(batchAt(i));
-    ctx->core()->awaitBatchCompleted(batchAt(i), Seconds(30));
+    dstream::testing::awaitBatchCompleted(*ctx, batchAt(i), Seconds(30));
   }
   std::string message;
   try {
@@ -88,7 +89,7 @@ TEST(CheckpointFailuresTest, AFailedCheckpointWriteStopsTheContextWithThePathAnd
   }
   EXPECT_NE(message.find(ckpt.string()), std::string::npos) << message;
   EXPECT_NE(message.find("Not a directory"), std::string::npos) << message;
-  EXPECT_EQ(ctx->core()->state(), detail::ContextCore::State::kStopped);
+  EXPECT_EQ(ctx->getState(), StreamingContext::State::kStopped);
 }
 
 struct Opaque {  // no dstream::Serializer

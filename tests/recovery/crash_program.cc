@@ -30,6 +30,7 @@
 
 #include "core/crash_point.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "recovery/running_count.h"
 
 using namespace dstream;
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
   }
   // Everything written before the stop file has a modification time before now.
   Time until = floorTo(ssc->clock().now(), batch) + 2 * batch;
-  ssc->core()->awaitBatchCompleted(until, Seconds(60));
+  dstream::testing::awaitBatchCompleted(*ssc, until, Seconds(60));
   ssc->stop(true);
   ssc->awaitTermination();
   return 0;

@@ -10,6 +10,7 @@
 #include "testing/files.h"
 #include "testing/batches.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"
 
@@ -106,7 +107,7 @@ void runWithCrash(Outputs& out, const std::function<void(const fs::path&)>& dama
   *warnings = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(ctx->isRecovering());
   ctx->start();
-  ASSERT_TRUE(ctx->core()->awaitBatchCompleted(timeFromMillis(kBase + 9000), Seconds(30)));
+  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, timeFromMillis(kBase + 9000), Seconds(30)));
   runBatches(*ctx, *clock, 10, 10, s.in);
   ctx->stop();
 }
@@ -267,7 +268,7 @@ TEST(RecoveryTest, EmptyOrMissingDirectoryStartsFresh) {
     auto ctx = StreamingContext::getOrCreate(s.ckpt.string(), [&] { return build(s, clock, out); });
     EXPECT_FALSE(ctx->isRecovering());
     ctx->start();
-    EXPECT_EQ(ctx->core()->firstBatchTime(), timeFromMillis(kBase + 1000));
+    EXPECT_EQ(dstream::testing::firstBatchTime(*ctx), timeFromMillis(kBase + 1000));
     runBatches(*ctx, *clock, 1, 1, s.in);
     ctx->stop();
     EXPECT_TRUE(fs::exists(s.ckpt / "checkpoint-101000"));

@@ -20,7 +20,7 @@ namespace dstream::test {
 class RunningCountNode final : public detail::TypedNode<std::pair<std::string, long>> {
  public:
   using Out = std::pair<std::string, long>;
-  RunningCountNode(detail::ContextCore* c, std::shared_ptr<detail::TypedNode<std::string_view>> parent)
+  RunningCountNode(detail::Graph* c, std::shared_ptr<detail::TypedNode<std::string_view>> parent)
       : TypedNode<Out>(c, "runningCount", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)) {}
 
   bool hasState() const override { return true; }
@@ -52,9 +52,9 @@ class RunningCountNode final : public detail::TypedNode<std::pair<std::string, l
 
 inline DStream<std::pair<std::string, long>> runningCount(const DStream<std::string_view>& words,
                                                           const std::string& uid = "") {
-  auto node = words.core()->addNode<RunningCountNode>(words.node());
+  auto node = words.graph()->addNode<RunningCountNode>(words.node());
   if (!uid.empty()) node->setUid(uid);
-  return DStream<std::pair<std::string, long>>(words.core(), node);
+  return DStream<std::pair<std::string, long>>(words.graph(), node);
 }
 
 inline DStream<std::string_view> wordsOf(const DStream<std::string_view>& lines) {

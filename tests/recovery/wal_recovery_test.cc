@@ -8,6 +8,7 @@
 
 #include "api/test_util.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"
 #include "testing/batches.h"
@@ -74,7 +75,7 @@ TEST(WriteAheadLogRecoveryTest, ReceivedBlocksAreReplayedExactlyOnce) {
   ASSERT_TRUE(run.ctx->isRecovering());
   run.ctx->start();
   server.accept();
-  ASSERT_TRUE(run.ctx->core()->awaitBatchCompleted(timeFromMillis(102'000), Seconds(30)));
+  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(*run.ctx, timeFromMillis(102'000), Seconds(30)));
   EXPECT_EQ(run.totalsAt(102'000), "(a, 1) (b, 1) (c, 1) ");
   run.batch(103'000);
   EXPECT_EQ(run.totalsAt(103'000), "(a, 1) (b, 1) (c, 1) (d, 2) ");

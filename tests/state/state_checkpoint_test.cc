@@ -12,6 +12,7 @@
 
 #include "dstream/dstream.h"
 #include "dstream/serialize.h"
+#include "dstream/testing.h"
 #include "testing/batches.h"
 #include "windows/window_test_util.h"
 
@@ -57,7 +58,7 @@ Out runSegment(int from, int to, Build build, const std::string* restore, std::s
     node->readState(r);
   }
   ssc.start();
-  Time first = ssc.core()->firstBatchTime();
+  Time first = dstream::testing::firstBatchTime(ssc);
   EXPECT_EQ(first, Time(Seconds(from + 1)));
   EXPECT_TRUE(testing::runBatches(ssc, *clock, first, to - from));
   if (save) {

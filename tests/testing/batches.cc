@@ -1,4 +1,5 @@
 #include "testing/batches.h"
+#include "dstream/testing.h"
 
 #include <string>
 
@@ -6,13 +7,13 @@ namespace dstream::testing {
 
 ::testing::AssertionResult runBatchAt(StreamingContext& ssc, ManualClock& clock, Time t, Duration timeout) {
   clock.setTime(t);
-  if (ssc.core()->awaitBatchCompleted(t, timeout)) return ::testing::AssertionSuccess();
+  if (dstream::testing::awaitBatchCompleted(ssc, t, timeout)) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "the batch at " << toMillis(t) << " ms did not complete within "
                                        << timeout.count() << " ms";
 }
 
 ::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, int n) {
-  return runBatches(ssc, clock, ssc.core()->firstBatchTime(), n);
+  return runBatches(ssc, clock, dstream::testing::firstBatchTime(ssc), n);
 }
 
 ::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, Time first, int n) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 #include "testing/batches.h"
 #include "windows/window_test_util.h"
 
@@ -34,7 +35,7 @@ std::vector<std::vector<std::size_t>> rememberedPerBatch(int batches, Build buil
   std::vector<std::vector<std::size_t>> counts(watch.size());
   ssc.start();
   for (int b = 0; b < batches; ++b) {
-    auto done = testing::runBatchAt(ssc, *clock, ssc.core()->firstBatchTime() + Seconds(b));
+    auto done = testing::runBatchAt(ssc, *clock, dstream::testing::firstBatchTime(ssc) + Seconds(b));
     if (!done) {
       ADD_FAILURE() << done.message();
       break;

@@ -23,6 +23,7 @@
 
 #include "api/test_util.h"
 #include "dstream/dstream.h"
+#include "dstream/testing.h"
 
 namespace dstream {
 namespace {
@@ -153,7 +154,7 @@ std::map<std::pair<std::string, long>, std::string> uninterrupted() {
   for (int i = 1; i <= kBatches; ++i) {
     writeInput(dir.in(), i);
     clock->setTime(batchTime(i));
-    EXPECT_TRUE(ctx->core()->awaitBatchCompleted(batchTime(i), Seconds(30))) << "batch " << i;
+    EXPECT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, batchTime(i), Seconds(30))) << "batch " << i;
   }
   ctx->stop();
   std::map<std::pair<std::string, long>, std::string> out;
@@ -185,7 +186,7 @@ void restartEveryBatch(int interval, int stride) {
     for (int i = done + 1; i <= std::min(kBatches, done + stride); ++i) {
       writeInput(dir.in(), i);
       clock->setTime(batchTime(i));
-      ASSERT_TRUE(ctx->core()->awaitBatchCompleted(batchTime(i), Seconds(30))) << "batch " << i;
+      ASSERT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, batchTime(i), Seconds(30))) << "batch " << i;
     }
     ctx->stop();
     done = std::min(kBatches, done + stride);

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "dstream/detail/graph.h"
+#include "dstream/export.h"
 #include "dstream/rdd.h"
 #include "dstream/time.h"
 
@@ -25,16 +27,17 @@ class BinaryReader;
 
 namespace dstream::detail {
 
-class ContextCore;
+class InputNode;
 
-class Node {
+class DSTREAM_EXPORT Node {
  public:
-  Node(ContextCore* context, std::string kind, std::vector<Node*> parents, Duration slide);
+  Node(Graph* graph, std::string kind, std::vector<Node*> parents, Duration slide);
   virtual ~Node() = default;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  ContextCore& context() const { return *context_; }
+  // The graph this node belongs to (its context, as nodes see it).
+  Graph& graph() const { return *graph_; }
   // The operation that made this node ("map", "window", "socketTextStream"...).
   const std::string& kind() const { return kind_; }
   // Definition order: the default identity of a node in a checkpoint.
@@ -72,9 +75,15 @@ class Node {
   virtual bool hasState() const { return false; }
   virtual void writeState(BinaryWriter&) const {}
   virtual void readState(BinaryReader&) {}
+  // A stateful node whose state type has no Serializer names that type here, so that
+  // start() with a checkpoint directory refuses it by name; empty otherwise.
+  virtual std::string stateTypeWithoutSerializer() const { return {}; }
+
+  // The source side of a source node (SourceNode<T> in input_node.h); null for other nodes.
+  virtual InputNode* asSource() { return nullptr; }
 
  protected:
-  ContextCore* context_;
+  Graph* graph_;
   std::string kind_;
   std::vector<Node*> parents_;
   Duration slide_;
@@ -133,32 +142,6 @@ class TypedNode : public Node {
   // operations per batch, never per record.
   mutable std::mutex generatedMu_;
   std::map<Time, RDD<T>> generated_;  // guarded by generatedMu_
-};
-
-// Sources: started before the first batch, stopped first on stop().
-class InputNode {
- public:
-  virtual ~InputNode() = default;
-  virtual void startInput() {}
-  virtual void stopInput() {}
-  // Records this source contributed to batch `t` (computes its batch if needed).
-  virtual long recordsFor(Time t) = 0;
-
-  // Checkpoint hooks (doc/recovery.md), called on the batch thread. A source that cannot be
-  // replayed (queueStream) keeps the defaults: it writes nothing and restarts empty.
-  //
-  // Called by start() before startInput(). `checkpointDir` is empty without ssc.checkpoint();
-  // inputs of the batches of the last `keepFor` must stay readable. Throws Error to refuse
-  // (a write-ahead log without a checkpoint directory).
-  virtual void prepareCheckpointing(const std::filesystem::path& /*checkpointDir*/, Duration /*keepFor*/) {}
-  // Writes what the batches in (after, upTo] read, so that recovery can read it again.
-  virtual void writeInputs(BinaryWriter& /*w*/, Time /*after*/, Time /*upTo*/) const {}
-  // Reads what writeInputs wrote: batches up to `upTo` then re-read those inputs, later ones
-  // read new data. Called after prepareCheckpointing, before startInput(). Throws
-  // Error(kDataLoss) for malformed bytes.
-  virtual void readInputs(BinaryReader& /*r*/, Time /*upTo*/) {}
-  // No batch before `oldest` will be re-read: logs of them may go.
-  virtual void forgetInputsBefore(Time /*oldest*/) {}
 };
 
 }  // namespace dstream::detail

@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "dstream/detail/context_core.h"
 #include "dstream/detail/node.h"
 #include "dstream/detail/pipeline.h"
 #include "dstream/detail/shuffle.h"
@@ -23,15 +22,15 @@ template <class In, class Pipe>
 class PipelineNode final : public TypedNode<PipeOut<Pipe, In>> {
  public:
   using Out = PipeOut<Pipe, In>;
-  PipelineNode(ContextCore* c, std::shared_ptr<TypedNode<In>> parent, Pipe pipe)
-      : TypedNode<Out>(c, "map", {parent.get()}, parent->slideDuration()),
+  PipelineNode(Graph* c, std::shared_ptr<TypedNode<In>> parent, Pipe pipe)
+      : TypedNode<Out>(c, Pipe::name(), {parent.get()}, parent->slideDuration()),
         parent_(std::move(parent)), pipe_(std::move(pipe)) {}
 
  protected:
   std::optional<RDD<Out>> compute(Time t) override {
     auto in = parent_->getOrCompute(t);
     if (!in) return std::nullopt;
-    return RDD<Out>(runPipe(in->pool().get(), in->partitions(), pipe_), in->owners(), in->pool());
+    return makeRDD<Out>(runPipe(in->pool().get(), in->partitions(), pipe_), in->owners(), in->pool());
   }
 
  private:
@@ -43,7 +42,7 @@ class PipelineNode final : public TypedNode<PipeOut<Pipe, In>> {
 template <class In, class Pipe>
 class CountNode final : public TypedNode<long> {
  public:
-  CountNode(ContextCore* c, std::shared_ptr<TypedNode<In>> parent, Pipe pipe)
+  CountNode(Graph* c, std::shared_ptr<TypedNode<In>> parent, Pipe pipe)
       : TypedNode<long>(c, "count", {parent.get()}, parent->slideDuration()),
         parent_(std::move(parent)), pipe_(std::move(pipe)) {}
 
@@ -71,7 +70,7 @@ class CombineNode final
   using K = typename PipeOut<Pipe, In>::first_type;
   using C = std::decay_t<std::invoke_result_t<Create&, const typename PipeOut<Pipe, In>::second_type&>>;
   using Out = std::pair<K, C>;
-  CombineNode(ContextCore* c, std::string kind, std::shared_ptr<TypedNode<In>> parent, Pipe pipe,
+  CombineNode(Graph* c, std::string kind, std::shared_ptr<TypedNode<In>> parent, Pipe pipe,
               Create create, MergeValue mergeValue, MergeCombiners mergeCombiners,
               std::size_t numPartitions)
       : TypedNode<Out>(c, std::move(kind), {parent.get()}, parent->slideDuration()),
@@ -85,7 +84,7 @@ class CombineNode final
     if (!in) return std::nullopt;
     auto parts = combineByKey(in->pool().get(), in->partitions(), pipe_, create_, mergeValue_,
                               mergeCombiners_, numPartitions_);
-    return RDD<Out>(std::move(parts), in->owners(), in->pool());
+    return makeRDD<Out>(std::move(parts), in->owners(), in->pool());
   }
 
  private:
@@ -103,7 +102,7 @@ template <class T>
 class TransformNode final : public TypedNode<T> {
  public:
   using Fn = std::function<std::optional<RDD<T>>(Time)>;
-  TransformNode(ContextCore* c, std::string kind, std::vector<std::shared_ptr<Node>> parents, Fn fn)
+  TransformNode(Graph* c, std::string kind, std::vector<std::shared_ptr<Node>> parents, Fn fn)
       : TypedNode<T>(c, std::move(kind), rawPointers(parents), parents.front()->slideDuration()),
         keepAlive_(std::move(parents)), fn_(std::move(fn)) {}
 
@@ -128,7 +127,7 @@ class TransformNode final : public TypedNode<T> {
 template <class T>
 class WindowNode final : public TypedNode<T> {
  public:
-  WindowNode(ContextCore* c, std::shared_ptr<TypedNode<T>> parent, Duration window, Duration slide)
+  WindowNode(Graph* c, std::shared_ptr<TypedNode<T>> parent, Duration window, Duration slide)
       : TypedNode<T>(c, "window", {parent.get()}, slide), parent_(std::move(parent)), window_(window) {}
 
   void rememberAtLeast(Duration d) override {
@@ -149,7 +148,7 @@ class WindowNode final : public TypedNode<T> {
         appendOwners(owners, rdd->owners());
       }
     }
-    return RDD<T>(std::move(parts), std::move(owners), this->context().pool());
+    return makeRDD<T>(std::move(parts), std::move(owners), this->graph().pool());
   }
 
  private:

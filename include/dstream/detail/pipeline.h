@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <ranges>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -36,7 +37,10 @@ struct FlatElement<R> {
 template <class R>
 concept FlatMappable = requires { typename FlatElement<R>::type; };
 
+// Every stage names itself (static name()): the operation it is, for errors and for the
+// fused node's kind ("flatMap.map" for a chain).
 struct IdentityStage {
+  static std::string name() { return "identity"; }
   template <class X>
   using Out = X;
   template <class X, class Sink>
@@ -47,6 +51,7 @@ struct IdentityStage {
 
 template <class F>
 struct MapStage {
+  static std::string name() { return "map"; }
   F f;
   template <class X>
   using Out = std::decay_t<std::invoke_result_t<F&, const X&>>;
@@ -58,6 +63,7 @@ struct MapStage {
 
 template <class F>
 struct FilterStage {
+  static std::string name() { return "filter"; }
   F f;
   template <class X>
   using Out = X;
@@ -69,6 +75,7 @@ struct FilterStage {
 
 template <class F>
 struct FlatMapStage {
+  static std::string name() { return "flatMap"; }
   F f;
   template <class X>
   using Out = typename FlatElement<std::invoke_result_t<F&, const X&>>::type;
@@ -86,6 +93,7 @@ struct FlatMapStage {
 // mapValues / flatMapValues on pairs keep the key.
 template <class F>
 struct MapValuesStage {
+  static std::string name() { return "mapValues"; }
   F f;
   template <class X>
   using Out = std::pair<typename X::first_type,
@@ -98,6 +106,7 @@ struct MapValuesStage {
 
 template <class F>
 struct FlatMapValuesStage {
+  static std::string name() { return "flatMapValues"; }
   F f;
   template <class X>
   using Out = std::pair<typename X::first_type,
@@ -117,6 +126,7 @@ struct FlatMapValuesStage {
 // A then B: B consumes what A emits.
 template <class A, class B>
 struct ThenStage {
+  static std::string name() { return A::name() + "." + B::name(); }
   A a;
   B b;
   template <class X>

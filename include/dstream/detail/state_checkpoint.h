@@ -3,7 +3,7 @@
 // then the node's own fields. Keys are written without their partition, so a restored
 // stream may use another numPartitions: each key goes to Hasher(key) % numPartitions again.
 // Types without a dstream::Serializer cannot be checkpointed (hasState() is false); with a
-// checkpoint directory, start() refuses such a node by name (StateTypes).
+// checkpoint directory, start() refuses such a node by name (Node::stateTypeWithoutSerializer).
 //
 // Thread-safety: called on the batch thread between batches, like every node method.
 #pragma once
@@ -38,16 +38,6 @@ std::string firstWithoutSerializer() {
   ((name.empty() && !Serializable<Ts> ? void(name = typeNameOf<Ts>()) : void()), ...);
   return name;
 }
-
-// Implemented by the stateful nodes whose key or state type may have no Serializer: with a
-// checkpoint directory, start() refuses a node that names a type here, since recovering
-// without its state would silently restart it empty.
-class StateTypes {
- public:
-  virtual ~StateTypes() = default;
-  // Empty when the state can be checkpointed; otherwise the type that has no Serializer.
-  virtual std::string typeWithoutSerializer() const = 0;
-};
 
 inline void writeStateHeader(BinaryWriter& w, const std::optional<Time>& lastTime) {
   w.writeByte(kStateFormatVersion);

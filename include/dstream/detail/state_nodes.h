@@ -75,20 +75,20 @@ constexpr UpdateForm updateFormOf() {
 // same hash partitioning as the state. Cost per batch: the number of keys with state. In the
 // partition form f sees all of a partition's keys at once and returns the states to keep.
 template <class K, class V, class S, class F>
-class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>>, public StateTypes {
+class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
  public:
   using SK = StoredKey<K>;
   using Out = std::pair<SK, S>;
   using Grouped = std::pair<K, std::vector<V>>;
   static constexpr UpdateForm kForm = updateFormOf<F, SK, V, S>();
-  UpdateStateNode(ContextCore* c, std::shared_ptr<TypedNode<Grouped>> parent, F f, std::size_t numPartitions,
+  UpdateStateNode(Graph* c, std::shared_ptr<TypedNode<Grouped>> parent, F f, std::size_t numPartitions,
                   std::vector<Out> initial)
       : TypedNode<Out>(c, "updateStateByKey", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)),
         f_(std::move(f)), state_(numPartitions), initial_(std::move(initial)) {}
 
   // Checkpoint: every key's state; a restored stream does not load the initial RDD again.
   bool hasState() const override { return kCheckpointable; }
-  std::string typeWithoutSerializer() const override { return firstWithoutSerializer<SK, S>(); }
+  std::string stateTypeWithoutSerializer() const override { return firstWithoutSerializer<SK, S>(); }
   void writeState(BinaryWriter& w) const override {
     if constexpr (kCheckpointable) {
       writeStateHeader(w, lastTime_);
@@ -124,7 +124,7 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>>, publ
     auto in = parent_->getOrCompute(t);
     RDD<Grouped> batch = in ? *in : RDD<Grouped>();
     const std::size_t n = state_.size();
-    auto pool = this->context().pool();
+    auto pool = this->graph().pool();
     Partitions<Out> out(n);
     auto emit = [&](std::size_t p) { out[p] = std::make_shared<Partition<Out>>(state_[p].begin(), state_[p].end()); };
     if constexpr (kForm == UpdateForm::kPartition) {
@@ -137,7 +137,7 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>>, publ
       });
     }
     lastTime_ = t;
-    return RDD<Out>(std::move(out), Owners{}, std::move(pool));
+    return makeRDD<Out>(std::move(out), Owners{}, std::move(pool));
   }
 
   void stepKeys(const RDD<Grouped>& batch, Time t, std::size_t p) {
@@ -252,13 +252,12 @@ struct MappedOf {
 // the records, plus the entries that age out (at most one per key refresh).
 template <class K, class V, class S, class F>
 class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::type>,
-                               public SnapshotSource<StoredKey<K>, S>,
-                               public StateTypes {
+                               public SnapshotSource<StoredKey<K>, S> {
  public:
   using SK = StoredKey<K>;
   using M = typename MappedOf<K, V, S, F>::type;
   using KV = std::pair<K, V>;
-  MapWithStateNode(ContextCore* c, std::shared_ptr<TypedNode<KV>> parent, F f, std::size_t numPartitions,
+  MapWithStateNode(Graph* c, std::shared_ptr<TypedNode<KV>> parent, F f, std::size_t numPartitions,
                    std::optional<Duration> timeout, std::vector<std::pair<SK, S>> initial)
       : TypedNode<M>(c, "mapWithState", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)),
         f_(std::move(f)), timeout_(timeout), state_(numPartitions), timers_(numPartitions) {
@@ -268,7 +267,7 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
   // Checkpoint: every key's state and last data time; the timeout queues are rebuilt from
   // those times. A restored stream does not load the initial RDD again.
   bool hasState() const override { return kCheckpointable; }
-  std::string typeWithoutSerializer() const override { return firstWithoutSerializer<SK, S>(); }
+  std::string stateTypeWithoutSerializer() const override { return firstWithoutSerializer<SK, S>(); }
   void writeState(BinaryWriter& w) const override {
     if constexpr (kCheckpointable) {
       writeStateHeader(w, lastTime_);
@@ -306,7 +305,7 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
       for (const auto& [k, e] : m) part->emplace_back(k, e.value);
       out.push_back(std::move(part));
     }
-    return RDD<std::pair<SK, S>>(std::move(out), Owners{}, this->context().pool());
+    return makeRDD<std::pair<SK, S>>(std::move(out), Owners{}, this->graph().pool());
   }
 
  protected:
@@ -343,7 +342,7 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
   RDD<M> step(Time t) {
     auto in = parent_->getOrCompute(t);
     const std::size_t n = state_.size();
-    auto pool = this->context().pool();
+    auto pool = this->graph().pool();
     auto buckets = hashPartition(pool.get(), in ? in->partitions() : Partitions<KV>{}, n);
     Partitions<M> out(n);
     forEachIndex(pool.get(), n, [&](std::size_t p) {
@@ -388,7 +387,7 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
       out[p] = std::make_shared<Partition<M>>(std::move(mapped));
     });
     lastTime_ = t;
-    return RDD<M>(std::move(out), Owners{}, std::move(pool));
+    return makeRDD<M>(std::move(out), Owners{}, std::move(pool));
   }
 
   std::shared_ptr<TypedNode<KV>> parent_;

@@ -52,7 +52,7 @@ template <class K, class V>
 class DetachedNode final : public TypedNode<std::pair<StoredKey<K>, V>> {
  public:
   using Out = std::pair<StoredKey<K>, V>;
-  DetachedNode(ContextCore* c, std::shared_ptr<TypedNode<std::pair<K, V>>> parent)
+  DetachedNode(Graph* c, std::shared_ptr<TypedNode<std::pair<K, V>>> parent)
       : TypedNode<Out>(c, "detach", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)) {}
 
   void rememberAtLeast(Duration d) override { this->remember_ = std::max(this->remember_, d); }
@@ -66,7 +66,7 @@ class DetachedNode final : public TypedNode<std::pair<StoredKey<K>, V>> {
     if (!in) return std::nullopt;
     Owners owners = OwnsItsData<V>::value ? Owners{} : in->owners();
     if constexpr (std::is_same_v<StoredKey<K>, K>) {
-      return RDD<Out>(in->partitions(), std::move(owners), in->pool());
+      return makeRDD<Out>(in->partitions(), std::move(owners), in->pool());
     } else {
       Partitions<Out> out(in->numPartitions());
       forEachIndex(in->pool().get(), out.size(), [&](std::size_t i) {
@@ -75,7 +75,7 @@ class DetachedNode final : public TypedNode<std::pair<StoredKey<K>, V>> {
         for (const auto& [k, v] : in->partition(i)) part->emplace_back(StoredKey<K>(k), v);
         out[i] = std::move(part);
       });
-      return RDD<Out>(std::move(out), std::move(owners), in->pool());
+      return makeRDD<Out>(std::move(out), std::move(owners), in->pool());
     }
   }
 
@@ -128,10 +128,10 @@ void forEachInPartition(const RDD<std::pair<K, V>>& rdd, std::size_t p, std::siz
 // predecessor was not computed (a downstream window that skips slides) are rebuilt from the
 // batches in (t - W, t].
 template <class K, class V, class F, class G, class Filter>
-class ReducedWindowNode final : public TypedNode<std::pair<K, V>>, public StateTypes {
+class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
  public:
   using KV = std::pair<K, V>;
-  ReducedWindowNode(ContextCore* c, std::string kind, std::shared_ptr<TypedNode<KV>> parent, F f, G invF,
+  ReducedWindowNode(Graph* c, std::string kind, std::shared_ptr<TypedNode<KV>> parent, F f, G invF,
                     Filter filter, Duration window, Duration slide, std::size_t numPartitions)
       : TypedNode<KV>(c, std::move(kind), {parent.get()}, slide), parent_(std::move(parent)), f_(std::move(f)),
         invF_(std::move(invF)), filter_(std::move(filter)), window_(window), state_(numPartitions) {}
@@ -144,7 +144,7 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>>, public StateT
   }
 
   bool hasState() const override { return kCheckpointable; }
-  std::string typeWithoutSerializer() const override { return firstWithoutSerializer<K, V>(); }
+  std::string stateTypeWithoutSerializer() const override { return firstWithoutSerializer<K, V>(); }
   void writeState(BinaryWriter& w) const override {
     if constexpr (kCheckpointable) {
       writeStateHeader(w, lastTime_);
@@ -181,12 +181,6 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>>, public StateT
     seen_ = t;
   }
 
-  // The number of keys in the current window (for tests and metrics).
-  std::size_t numKeys() const {
-    std::size_t n = 0;
-    for (const auto& m : state_) n += m.size();
-    return n;
-  }
 
  protected:
   std::optional<RDD<KV>> compute(Time t) override {
@@ -213,7 +207,7 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>>, public StateT
       collect(t - window_, t, entering);
     }
     const std::size_t n = state_.size();
-    auto pool = this->context().pool();
+    auto pool = this->graph().pool();
     Partitions<KV> out(n);
     forEachIndex(pool.get(), n, [&](std::size_t p) {
       F f = f_;  // copies per task: user callables never race
@@ -243,7 +237,7 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>>, public StateT
     });
     lastTime_ = t;
     restored_.erase(restored_.begin(), restored_.upper_bound(t - window_));
-    return RDD<KV>(std::move(out), Owners{}, std::move(pool));
+    return makeRDD<KV>(std::move(out), Owners{}, std::move(pool));
   }
 
  private:

@@ -1,6 +1,7 @@
-// The state behind a StreamingContext that stream handles share: the graph of nodes, the
-// output operations, the worker pool and the batch loop. The public StreamingContext is a
-// thin facade over it; DStream handles keep it alive.
+// The engine behind a StreamingContext: the graph of nodes, the output operations, the
+// worker pool, the batch loop, its history and the checkpoint manager. Stream definitions
+// see it only through detail::Graph (the public headers' interface); StreamingContext and
+// the engine's own code use the rest. DStream handles keep it alive.
 //
 // Thread-safety: the graph is built on the user's thread before start() and belongs to the
 // batch thread afterwards. Lifecycle calls (start, stop, requestStop, reportError, await*)
@@ -22,49 +23,40 @@
 #include <vector>
 
 #include "dstream/clock.h"
+#include "dstream/detail/graph.h"
+#include "dstream/detail/input_node.h"
 #include "dstream/detail/node.h"
 #include "dstream/detail/thread_pool.h"
 #include "dstream/listener.h"
 #include "dstream/log.h"
+#include "dstream/streaming_context.h"
 #include "dstream/time.h"
 
 namespace dstream::detail {
 
-struct OutputOperation {
-  Node* node;
-  std::string kind;                 // "pprint", "foreachRDD", "saveAsTextFiles"...
-  std::function<void(Time)> run;    // computes the node's batch and consumes it
-};
-
 class CheckpointManager;
 
-class ContextCore {
+class ContextCore final : public Graph {
  public:
   // `log` receives the context's log lines (empty: stderrLogSink()). With
   // `stopGracefullyOnShutdown`, SIGTERM or SIGINT stop the running context gracefully, a
   // second signal at once (see StreamingContext's ContextOptions).
   ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock, LogSink log = {},
               bool stopGracefullyOnShutdown = false);
-  ~ContextCore();
+  ~ContextCore() override;
 
-  Duration batchDuration() const { return batchDuration_; }
-  const std::shared_ptr<ThreadPool>& pool() const { return pool_; }
-  int defaultParallelism() const { return pool_->workers(); }
-  Clock& clock() const { return *clock_; }
-  // The context's log sink; calls are serialised, so it may be used from any thread.
-  const LogSink& log() const { return log_; }
+  // Graph
+  Duration batchDuration() const override { return batchDuration_; }
+  const std::shared_ptr<ThreadPool>& pool() const override { return pool_; }
+  int defaultParallelism() const override { return pool_->workers(); }
+  Clock& clock() const override { return *clock_; }
+  const LogSink& log() const override { return log_; }
+  void checkCanDefine(std::string_view operation) const override;
+  bool started() const override { return state_.load() != State::kInitialized; }
+  bool onBatchThread() const override;
+  void addOutput(OutputOperation output) override;
+  void reportError(std::exception_ptr error) override;
 
-  // Throws Error(kFailedPrecondition) naming `operation` once the context has started.
-  void checkCanDefine(std::string_view operation) const;
-
-  // Adds a node to the graph. REQUIRES: the context has not started.
-  template <class N, class... Args>
-  std::shared_ptr<N> addNode(Args&&... args) {
-    auto node = std::make_shared<N>(this, std::forward<Args>(args)...);
-    registerNode(node, dynamic_cast<InputNode*>(node.get()));
-    return node;
-  }
-  void addOutput(OutputOperation output);
   void addListener(std::shared_ptr<StreamingListener> listener);
 
   // Checkpointing (see StreamingContext::checkpoint and doc/recovery.md).
@@ -84,8 +76,6 @@ class ContextCore {
   // Throws Error(kInvalidArgument) unless d > 0, Error(kFailedPrecondition) when called
   // twice (as Spark) or after start().
   void remember(Duration d);
-  // True on the thread that runs the batches (inside output operations and transforms).
-  bool onBatchThread() const;
 
   // Lifecycle (see StreamingContext).
   void start();
@@ -97,9 +87,6 @@ class ContextCore {
   // Asks the context to stop as stop() does, without waiting. Safe from any thread that
   // the loop does not wait for (a receiver, a signal watcher).
   void requestStop(bool gracefully);
-  // A source failed for good (Spark's reportError): stops the context, not gracefully, and
-  // makes awaitTermination() rethrow `error`. Does not wait; safe from a receiver thread.
-  void reportError(std::exception_ptr error);
   void awaitTermination();
   bool awaitTerminationOrTimeout(Duration timeout);
   // Whether stop(), a shutdown signal or a failed source has asked the context to stop. A
@@ -116,7 +103,7 @@ class ContextCore {
   std::vector<BatchInfo> completedBatches() const;
 
  private:
-  void registerNode(std::shared_ptr<Node> node, InputNode* input);
+  void registerNode(std::shared_ptr<Node> node) override;
   void runLoop();
   void runBatch(Time t);
   void finish(std::exception_ptr error);
@@ -132,7 +119,7 @@ class ContextCore {
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<ThreadPool> pool_;
   std::vector<std::shared_ptr<Node>> nodes_;
-  std::vector<InputNode*> inputs_;
+  std::vector<Node*> sources_;  // the nodes whose asSource() is not null
   std::vector<OutputOperation> outputs_;
   const LogSink log_;  // serialised
   const bool stopOnSignals_;
@@ -160,6 +147,12 @@ class ContextCore {
   std::exception_ptr error_;             // guarded by mu_
   Time lastCompleted_{Duration(-1)};     // guarded by mu_
   std::vector<BatchInfo> history_;       // recent batches; guarded by mu_
+};
+
+// How the engine's own code (the top layer, dstream::testing) reaches the engine behind a
+// StreamingContext; user code cannot, since this header is not installed.
+struct EngineAccess {
+  static ContextCore& core(const StreamingContext& ssc) { return *ssc.core_; }
 };
 
 }  // namespace dstream::detail

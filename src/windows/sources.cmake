@@ -1,0 +1,1 @@
+target_sources(dstream PRIVATE src/windows/window_checks.cc)
