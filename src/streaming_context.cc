@@ -4,7 +4,7 @@
 #include <charconv>
 #include <thread>
 
-#include "checkpoint/file_io.h"
+#include "util/file_io.h"
 #include "core/context_core.h"
 #include "dstream/error.h"
 

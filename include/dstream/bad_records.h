@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dstream/export.h"
+
 namespace dstream {
 
 // What to do with a record that a helper cannot use.
@@ -23,10 +25,10 @@ enum class OnBadRecord {
 // process-wide total when no batch is running), and logs `what` (where the record came
 // from: "json: venue", "socket localhost:9999") with `detail` (why it is bad) for the
 // first few per batch.
-void reportBadRecord(std::string_view what, std::string_view detail);
+DSTREAM_EXPORT void reportBadRecord(std::string_view what, std::string_view detail);
 
 // The process-wide number of bad records reported so far.
-std::int64_t totalBadRecords();
+DSTREAM_EXPORT std::int64_t totalBadRecords();
 
 namespace detail {
 // Installs a per-batch counter for the calling thread while a task of that batch runs.

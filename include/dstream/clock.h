@@ -9,11 +9,12 @@
 #include <mutex>
 #include <stop_token>
 
+#include "dstream/export.h"
 #include "dstream/time.h"
 
 namespace dstream {
 
-class Clock {
+class DSTREAM_EXPORT Clock {
  public:
   virtual ~Clock() = default;
 
@@ -23,13 +24,13 @@ class Clock {
   virtual bool waitUntil(Time t, std::stop_token stop) = 0;
 };
 
-class SystemClock final : public Clock {
+class DSTREAM_EXPORT SystemClock final : public Clock {
  public:
   Time now() const override;
   bool waitUntil(Time t, std::stop_token stop) override;
 };
 
-class ManualClock final : public Clock {
+class DSTREAM_EXPORT ManualClock final : public Clock {
  public:
   explicit ManualClock(Time start = Time(Duration(0))) : now_(start) {}
 

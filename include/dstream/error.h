@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "dstream/export.h"
+
 namespace dstream {
 
 enum class ErrorCode {
@@ -20,9 +22,9 @@ enum class ErrorCode {
 };
 
 // Returns the code's name, e.g. "INVALID_ARGUMENT".
-std::string_view errorCodeName(ErrorCode code);
+DSTREAM_EXPORT std::string_view errorCodeName(ErrorCode code);
 
-class Error : public std::runtime_error {
+class DSTREAM_EXPORT Error : public std::runtime_error {
  public:
   // The message is prefixed with "dstream: " when what() is read.
   Error(ErrorCode code, const std::string& message);

@@ -83,63 +83,6 @@ struct Formatter<T, std::enable_if_t<std::is_floating_point_v<T>>> {
   }
 };
 
-template <class A, class B>
-struct Formatter<std::pair<A, B>> {
-  static void format(std::string& out, const std::pair<A, B>& p) {
-    out += '(';
-    formatTo(out, p.first);
-    out += ", ";
-    formatTo(out, p.second);
-    out += ')';
-  }
-};
-
-template <class... Ts>
-struct Formatter<std::tuple<Ts...>> {
-  static void format(std::string& out, const std::tuple<Ts...>& t) {
-    out += '(';
-    bool first = true;
-    std::apply([&](const auto&... v) { ((out += first ? "" : ", ", first = false, formatTo(out, v)), ...); }, t);
-    out += ')';
-  }
-};
-
-template <class T>
-struct Formatter<std::optional<T>> {
-  static void format(std::string& out, const std::optional<T>& v) {
-    if (v) formatTo(out, *v);
-    else out += "None";
-  }
-};
-
-namespace detail {
-template <class R>
-concept MapLike = requires { typename R::key_type; typename R::mapped_type; };
-}
-
-// Ranges that are not strings: [a, b, c], or {k: v, ...} for maps.
-template <class R>
-struct Formatter<R, std::enable_if_t<std::ranges::input_range<const R> &&
-                                     !std::is_convertible_v<const R&, std::string_view>>> {
-  static void format(std::string& out, const R& r) {
-    constexpr bool kMap = detail::MapLike<R>;
-    out += kMap ? '{' : '[';
-    bool first = true;
-    for (const auto& v : r) {
-      if (!first) out += ", ";
-      first = false;
-      if constexpr (kMap) {
-        formatTo(out, v.first);
-        out += ": ";
-        formatTo(out, v.second);
-      } else {
-        formatTo(out, v);
-      }
-    }
-    out += kMap ? '}' : ']';
-  }
-};
-
 // ---- Scala's toString forms, for Scala's print() ----
 
 template <class T, class Enable = void>
@@ -153,61 +96,125 @@ void scalaFormatTo(std::string& out, const T& value) {
   ScalaFormatter<T>::format(out, value);
 }
 
+// ---- Pairs, tuples, optionals and ranges: one implementation, two styles ----
+
+namespace detail {
+
+// What Python's str() and Scala's toString spell differently. Elements are formatted in the
+// same style, at any depth.
+struct PythonStyle {
+  static constexpr std::string_view kTupleSeparator = ", ";  // (a, 1)
+  static constexpr std::string_view kSomeBefore = "";        // an optional shows its value
+  static constexpr std::string_view kSomeAfter = "";
+  template <class T>
+  static void element(std::string& out, const T& v) { formatTo(out, v); }
+};
+struct ScalaStyle {
+  static constexpr std::string_view kTupleSeparator = ",";   // (a,1)
+  static constexpr std::string_view kSomeBefore = "Some(";   // Some(x)
+  static constexpr std::string_view kSomeAfter = ")";
+  template <class T>
+  static void element(std::string& out, const T& v) { scalaFormatTo(out, v); }
+};
+
+template <class R>
+concept MapLike = requires { typename R::key_type; typename R::mapped_type; };
+
+template <class R>
+concept NonStringRange =
+    std::ranges::input_range<const R> && !std::is_convertible_v<const R&, std::string_view>;
+
+// (a, 1) / (a,1): pairs and tuples.
+template <class Style, class T>
+void formatTuple(std::string& out, const T& t) {
+  out += '(';
+  bool first = true;
+  std::apply([&](const auto&... v) {
+    ((out += first ? std::string_view() : Style::kTupleSeparator, first = false, Style::element(out, v)), ...);
+  }, t);
+  out += ')';
+}
+
+// The value (Python) or Some(value) (Scala); None when empty, in both.
+template <class Style, class T>
+void formatOptional(std::string& out, const std::optional<T>& v) {
+  if (!v) {
+    out += "None";
+    return;
+  }
+  out += Style::kSomeBefore;
+  Style::element(out, *v);
+  out += Style::kSomeAfter;
+}
+
+// [a, b, c], or {k: v, ...} for maps, in both styles; the elements take the style's forms.
+template <class Style, class R>
+void formatRange(std::string& out, const R& r) {
+  constexpr bool kMap = MapLike<R>;
+  out += kMap ? '{' : '[';
+  bool first = true;
+  for (const auto& v : r) {
+    if (!first) out += ", ";
+    first = false;
+    if constexpr (kMap) {
+      Style::element(out, v.first);
+      out += ": ";
+      Style::element(out, v.second);
+    } else {
+      Style::element(out, v);
+    }
+  }
+  out += kMap ? '}' : ']';
+}
+
+}  // namespace detail
+
+template <class A, class B>
+struct Formatter<std::pair<A, B>> {
+  static void format(std::string& out, const std::pair<A, B>& p) {
+    detail::formatTuple<detail::PythonStyle>(out, p);
+  }
+};
 template <class A, class B>
 struct ScalaFormatter<std::pair<A, B>> {
   static void format(std::string& out, const std::pair<A, B>& p) {
-    out += '(';
-    scalaFormatTo(out, p.first);
-    out += ',';
-    scalaFormatTo(out, p.second);
-    out += ')';
+    detail::formatTuple<detail::ScalaStyle>(out, p);
   }
 };
 
 template <class... Ts>
+struct Formatter<std::tuple<Ts...>> {
+  static void format(std::string& out, const std::tuple<Ts...>& t) {
+    detail::formatTuple<detail::PythonStyle>(out, t);
+  }
+};
+template <class... Ts>
 struct ScalaFormatter<std::tuple<Ts...>> {
   static void format(std::string& out, const std::tuple<Ts...>& t) {
-    out += '(';
-    bool first = true;
-    std::apply([&](const auto&... v) { ((out += first ? "" : ",", first = false, scalaFormatTo(out, v)), ...); }, t);
-    out += ')';
+    detail::formatTuple<detail::ScalaStyle>(out, t);
   }
 };
 
 template <class T>
+struct Formatter<std::optional<T>> {
+  static void format(std::string& out, const std::optional<T>& v) {
+    detail::formatOptional<detail::PythonStyle>(out, v);
+  }
+};
+template <class T>
 struct ScalaFormatter<std::optional<T>> {
   static void format(std::string& out, const std::optional<T>& v) {
-    if (!v) {
-      out += "None";
-      return;
-    }
-    out += "Some(";
-    scalaFormatTo(out, *v);
-    out += ')';
+    detail::formatOptional<detail::ScalaStyle>(out, v);
   }
 };
 
-// Ranges keep the form above; their elements take Scala's forms.
 template <class R>
-struct ScalaFormatter<R, std::enable_if_t<std::ranges::input_range<const R> &&
-                                          !std::is_convertible_v<const R&, std::string_view>>> {
-  static void format(std::string& out, const R& r) {
-    constexpr bool kMap = detail::MapLike<R>;
-    out += kMap ? '{' : '[';
-    bool first = true;
-    for (const auto& v : r) {
-      if (!first) out += ", ";
-      first = false;
-      if constexpr (kMap) {
-        scalaFormatTo(out, v.first);
-        out += ": ";
-        scalaFormatTo(out, v.second);
-      } else {
-        scalaFormatTo(out, v);
-      }
-    }
-    out += kMap ? '}' : ']';
-  }
+struct Formatter<R, std::enable_if_t<detail::NonStringRange<R>>> {
+  static void format(std::string& out, const R& r) { detail::formatRange<detail::PythonStyle>(out, r); }
+};
+template <class R>
+struct ScalaFormatter<R, std::enable_if_t<detail::NonStringRange<R>>> {
+  static void format(std::string& out, const R& r) { detail::formatRange<detail::ScalaStyle>(out, r); }
 };
 
 }  // namespace dstream

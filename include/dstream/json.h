@@ -48,13 +48,14 @@
 #include <string_view>
 
 #include "dstream/bad_records.h"
+#include "dstream/export.h"
 
 namespace dstream {
 namespace detail {
 // A parser, its padded buffer and a parsed document, owned by one Record at a time and
 // recycled through a per-thread pool when the Record is destroyed.
 struct ParsedJsonLine;
-struct ParsedJsonLineRelease {
+struct DSTREAM_EXPORT ParsedJsonLineRelease {
   void operator()(ParsedJsonLine* parsed) const noexcept;
 };
 }  // namespace detail
@@ -66,7 +67,7 @@ namespace json {
 //   if (r) use(r->getString("venue.venue_name"), r->getDouble("venue.lat"));
 // Bad-record policy is chosen once, at parse(); a Record counts at most one bad record in
 // total, however many of its lookups hit a wrong type.
-class Record {
+class DSTREAM_EXPORT Record {
  public:
   // Returns the parsed record, or nullopt when the line is malformed (counted).
   // Throws Error(kInvalidArgument) naming the problem instead when onBad == kFail.
@@ -117,17 +118,18 @@ class Record {
 // same name would. Malformed lines give nullopt (false) and are counted, or throw
 // Error(kInvalidArgument) under kFail. REQUIRES: as Record::field(), and `line` outlives the
 // views field() returns.
-std::optional<std::string_view> field(std::string_view line, std::string_view path,
-                                      OnBadRecord onBad = OnBadRecord::kSkip);
-bool has(std::string_view line, std::string_view path, OnBadRecord onBad = OnBadRecord::kSkip);
-std::optional<std::string> getString(std::string_view line, std::string_view path,
-                                     OnBadRecord onBad = OnBadRecord::kSkip);
-std::optional<std::int64_t> getInt64(std::string_view line, std::string_view path,
-                                     OnBadRecord onBad = OnBadRecord::kSkip);
-std::optional<double> getDouble(std::string_view line, std::string_view path,
-                                OnBadRecord onBad = OnBadRecord::kSkip);
-std::optional<bool> getBool(std::string_view line, std::string_view path,
-                            OnBadRecord onBad = OnBadRecord::kSkip);
+DSTREAM_EXPORT std::optional<std::string_view> field(std::string_view line, std::string_view path,
+                                                     OnBadRecord onBad = OnBadRecord::kSkip);
+DSTREAM_EXPORT bool has(std::string_view line, std::string_view path,
+                        OnBadRecord onBad = OnBadRecord::kSkip);
+DSTREAM_EXPORT std::optional<std::string> getString(std::string_view line, std::string_view path,
+                                                    OnBadRecord onBad = OnBadRecord::kSkip);
+DSTREAM_EXPORT std::optional<std::int64_t> getInt64(std::string_view line, std::string_view path,
+                                                    OnBadRecord onBad = OnBadRecord::kSkip);
+DSTREAM_EXPORT std::optional<double> getDouble(std::string_view line, std::string_view path,
+                                               OnBadRecord onBad = OnBadRecord::kSkip);
+DSTREAM_EXPORT std::optional<bool> getBool(std::string_view line, std::string_view path,
+                                           OnBadRecord onBad = OnBadRecord::kSkip);
 
 }  // namespace json
 }  // namespace dstream

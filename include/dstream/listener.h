@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "dstream/export.h"
 #include "dstream/time.h"
 
 namespace dstream {
@@ -40,7 +41,7 @@ struct BatchInfo {
   }
 };
 
-class StreamingListener {
+class DSTREAM_EXPORT StreamingListener {
  public:
   virtual ~StreamingListener() = default;
   virtual void onBatchStarted(const BatchInfo&) {}

@@ -18,12 +18,14 @@
 #include <functional>
 #include <string_view>
 
+#include "dstream/export.h"
+
 namespace dstream {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // "debug", "info", "warning", "error".
-std::string_view logLevelName(LogLevel level);
+DSTREAM_EXPORT std::string_view logLevelName(LogLevel level);
 
 // Receives one line: its level and the text, without a trailing newline or a "dstream:"
 // prefix. The message names the component ("socketTextStream localhost:9999: ...").
@@ -31,7 +33,7 @@ using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 
 // Returns the default sink: lines at `minLevel` or above go to stderr as
 // "dstream: <message>" (info) or "dstream: <level>: <message>" (warning, error).
-LogSink stderrLogSink(LogLevel minLevel = LogLevel::kInfo);
+DSTREAM_EXPORT LogSink stderrLogSink(LogLevel minLevel = LogLevel::kInfo);
 
 namespace detail {
 

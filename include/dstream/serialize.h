@@ -47,7 +47,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "dstream/detail/coding.h"
 #include "dstream/error.h"
+#include "dstream/export.h"
 
 namespace dstream {
 
@@ -93,12 +95,9 @@ class BinaryWriter {
     writeVarint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
   }
   void writeByte(std::uint8_t b) { out_.push_back(static_cast<char>(b)); }
-  void writeFixed32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
-  }
-  void writeFixed64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
-  }
+  // Little-endian, 4 or 8 bytes (detail/coding.h).
+  void writeFixed32(std::uint32_t v) { detail::putFixed32(out_, v); }
+  void writeFixed64(std::uint64_t v) { detail::putFixed64(out_, v); }
   // Varint length, then the bytes.
   void writeBytes(std::string_view bytes) {
     writeVarint(bytes.size());
@@ -121,7 +120,8 @@ class BinaryWriter {
   std::string out_;
 };
 
-class BinaryReader {
+// Exported: its failure paths are defined in the library.
+class DSTREAM_EXPORT BinaryReader {
  public:
   // `context` starts every error message, e.g. the file the bytes came from.
   explicit BinaryReader(std::string_view data, std::string_view context = "deserialize")
@@ -148,16 +148,10 @@ class BinaryReader {
   }
   std::uint8_t readByte() { return static_cast<std::uint8_t>(readRaw(1, "a byte")[0]); }
   std::uint32_t readFixed32() {
-    auto b = readRaw(4, "a 4-byte little-endian value");
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[i])) << (8 * i);
-    return v;
+    return detail::decodeFixed32(readRaw(4, "a 4-byte little-endian value").data());
   }
   std::uint64_t readFixed64() {
-    auto b = readRaw(8, "an 8-byte little-endian value");
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(b[i])) << (8 * i);
-    return v;
+    return detail::decodeFixed64(readRaw(8, "an 8-byte little-endian value").data());
   }
   // Returns a view into the input of a length-prefixed byte string.
   std::string_view readBytes() {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "dstream/export.h"
+
 namespace dstream {
 
 using Duration = std::chrono::milliseconds;
@@ -36,7 +38,7 @@ constexpr Time floorTo(Time t, Duration unit) {
 }
 
 // A short human form of a duration: "10s", "500ms", "2min", "1h".
-std::string formatDuration(Duration d);
+DSTREAM_EXPORT std::string formatDuration(Duration d);
 
 // The half-open interval (begin, end] of batch times a window covers.
 struct Interval {

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "checkpoint/file_io.h"
+#include "util/file_io.h"
 
 namespace dstream::detail {
 

@@ -1,30 +1,16 @@
 #include "checkpoint/record_file.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 #include <xxhash.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
-#include "checkpoint/file_io.h"
+#include "dstream/detail/coding.h"
 #include "dstream/error.h"
+#include "util/file_io.h"
 
 namespace dstream::detail {
 namespace {
-
-void putFixed64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-std::uint64_t getFixed64(std::string_view in) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= std::uint64_t{static_cast<std::uint8_t>(in[i])} << (8 * i);
-  return v;
-}
 
 RecordFileRead failure(RecordFileStatus status, std::string reason) {
   return RecordFileRead{std::nullopt, status, std::move(reason)};
@@ -90,8 +76,8 @@ RecordFileRead decodeRecordFile(std::string_view file, std::string_view name) {
     return failure(RecordFileStatus::kBadLength,
                    fmt::format("{}: reserved header bytes are not zero", name));
   }
-  std::uint64_t length = getFixed64(file.substr(8, 8));
-  std::uint64_t stored = getFixed64(file.substr(16, 8));
+  std::uint64_t length = decodeFixed64(file.data() + 8);
+  std::uint64_t stored = decodeFixed64(file.data() + 16);
   std::uint64_t actual = file.size() - kRecordFileHeaderSize;
   if (length > actual) {
     return failure(RecordFileStatus::kTruncated,
@@ -115,25 +101,11 @@ RecordFileRead decodeRecordFile(std::string_view file, std::string_view name) {
 
 std::filesystem::path writeAtomically(const std::filesystem::path& dir, std::string_view name,
                                       std::string_view payload) {
-  static std::atomic<std::uint64_t> counter{0};
   auto target = dir / name;
-  auto temp = dir / fmt::format(".{}.tmp-{}-{}", name, ::getpid(), counter++);
-  try {
-    FileDescriptor fd = openFile(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  writeFileAtomically(target, [payload](FileDescriptor& fd) {
     fd.writeAll(makeHeader(payload));
     fd.writeAll(payload);
-    fd.sync();
-    fd.close();
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
-      throw Error(ErrorCode::kInternal,
-                  fmt::format("cannot rename {} to {}: {}", temp.string(), target.string(),
-                              std::strerror(errno)));
-    }
-  } catch (...) {
-    ::unlink(temp.c_str());  // best effort; readers ignore temp names anyway
-    throw;
-  }
-  syncDirectory(dir);
+  });
   return target;
 }
 
@@ -149,14 +121,6 @@ RecordFileRead readVerified(const std::filesystem::path& path) {
                    std::string(e.what()).substr(std::string_view("dstream: ").size()));
   }
   return decodeRecordFile(bytes, path.string());
-}
-
-bool isTempFileName(std::string_view fileName, std::string_view name) {
-  if (fileName.size() < 2 || fileName[0] != '.') return false;
-  std::size_t tmp = fileName.rfind(".tmp-");
-  if (tmp == std::string_view::npos || tmp < 1) return false;
-  if (!name.empty() && fileName.substr(1, tmp - 1) != name) return false;
-  return tmp + 5 < fileName.size();
 }
 
 }  // namespace dstream::detail

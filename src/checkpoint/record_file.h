@@ -51,20 +51,16 @@ std::string encodeRecordFile(std::string_view payload);
 // starts the reason. Never throws except bad_alloc.
 RecordFileRead decodeRecordFile(std::string_view file, std::string_view name);
 
-// Writes `payload` as record file `dir`/`name` so that after a crash the file is either
-// the old one or the new one, complete: writes ".<name>.tmp-<pid>-<counter>", fsyncs it,
-// renames it over `name` and fsyncs `dir`. Returns the final path. Throws
-// Error(kInternal) naming the path and the errno text (unwritable directory, ENOSPC ...),
-// leaving no temp file behind. REQUIRES: `name` is a plain file name (no '/').
+// Writes `payload` as record file `dir`/`name` with writeFileAtomically (util/file_io.h):
+// after a crash the file is either the old one or the new one, complete; temp names are
+// those isTempFileName recognises. Returns the final path. Throws Error(kInternal) naming
+// the path and the errno text (unwritable directory, ENOSPC ...), Error(kNotFound) for a
+// missing `dir`, leaving no temp file behind. REQUIRES: `name` is a plain file name (no '/').
 std::filesystem::path writeAtomically(const std::filesystem::path& dir, std::string_view name,
                                       std::string_view payload);
 
 // Returns the payload of record file `path` if its header and checksum verify, otherwise
 // the status and a reason naming the file. Never throws except bad_alloc.
 RecordFileRead readVerified(const std::filesystem::path& path);
-
-// True for names writeAtomically uses for temp files of `name` (any pid, any counter);
-// with an empty `name`, for temp files of any name.
-bool isTempFileName(std::string_view fileName, std::string_view name = {});
 
 }  // namespace dstream::detail

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "dstream/detail/coding.h"
 #include "dstream/error.h"
 
 namespace dstream::detail {
@@ -23,16 +24,6 @@ constexpr std::uint8_t kSegmentVersion = 1;
 constexpr std::uint64_t kSegmentHeaderSize = 16;  // magic(4) version(1) reserved(3) number(8)
 constexpr std::uint64_t kRecordHeaderSize = 20;   // checksum(8) length(4) tag(8)
 constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
-
-void putFixed(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-std::uint64_t getFixed(std::string_view in, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{static_cast<std::uint8_t>(in[i])} << (8 * i);
-  return v;
-}
 
 // XXH3-64 of the payload, seeded with XXH3-64 of the 12 bytes length|tag: covers the
 // header fields without copying the payload next to them.
@@ -45,7 +36,7 @@ std::string segmentHeader(std::uint64_t number) {
   std::string h(kSegmentMagic);
   h.push_back(static_cast<char>(kSegmentVersion));
   h.append(3, '\0');
-  putFixed(h, number, 8);
+  putFixed64(h, number);
   return h;
 }
 
@@ -56,8 +47,7 @@ struct ParsedHeader {
 };
 
 ParsedHeader parseRecordHeader(std::string_view h) {
-  return {getFixed(h, 8), static_cast<std::uint32_t>(getFixed(h.substr(8), 4)),
-          getFixed(h.substr(12), 8)};
+  return {decodeFixed64(h.data()), decodeFixed32(h.data() + 8), decodeFixed64(h.data() + 12)};
 }
 
 // What reading one segment found.
@@ -94,7 +84,7 @@ SegmentScan scanSegment(const std::filesystem::path& path, std::uint64_t number,
     return scan;
   }
   if (header.substr(0, 4) != kSegmentMagic || static_cast<std::uint8_t>(header[4]) != kSegmentVersion ||
-      header.substr(5, 3) != std::string_view("\0\0\0", 3) || getFixed(header.substr(8), 8) != number) {
+      header.substr(5, 3) != std::string_view("\0\0\0", 3) || decodeFixed64(header.data() + 8) != number) {
     scan.damage = "bad segment header (magic, version or segment number)";
     return scan;
   }
@@ -263,11 +253,10 @@ RecordHandle WriteAheadLog::append(std::uint64_t tag, std::string_view payload) 
   }
   std::string record;
   record.reserve(recordSize);
-  putFixed(record, 0, 8);  // checksum, filled in below
-  putFixed(record, payload.size(), 4);
-  putFixed(record, tag, 8);
-  std::uint64_t checksum = recordChecksum(std::string_view(record).substr(8), payload);
-  for (int i = 0; i < 8; ++i) record[i] = static_cast<char>(checksum >> (8 * i));
+  putFixed64(record, 0);  // checksum, filled in below
+  putFixed32(record, static_cast<std::uint32_t>(payload.size()));
+  putFixed64(record, tag);
+  encodeFixed64(record.data(), recordChecksum(std::string_view(record).substr(8), payload));
   record.append(payload);
   try {
     active_.writeAllAt(record, writeOffset_);
@@ -357,9 +346,9 @@ void WriteAheadLog::forEach(const RecordHandle& from,
   }
 }
 
-std::vector<WalRecord> WriteAheadLog::readFrom(const RecordHandle& from) const {
+std::vector<WalRecord> WriteAheadLog::readAll() const {
   std::vector<WalRecord> out;
-  forEach(from, [&out](WalRecord&& r) { out.push_back(std::move(r)); });
+  forEach(RecordHandle{}, [&out](WalRecord&& r) { out.push_back(std::move(r)); });
   return out;
 }
 
@@ -373,16 +362,6 @@ std::size_t WriteAheadLog::deleteSegment(std::uint64_t number) {
   }
   segments_.erase(number);
   return 1;
-}
-
-std::size_t WriteAheadLog::deleteSegmentsBefore(const RecordHandle& firstNeeded) {
-  std::lock_guard lock(mu_);
-  std::size_t deleted = 0;
-  while (!segments_.empty() && segments_.begin()->first < firstNeeded.segment &&
-         segments_.begin()->first != activeNumber_) {
-    deleted += deleteSegment(segments_.begin()->first);
-  }
-  return deleted;
 }
 
 std::size_t WriteAheadLog::deleteSegmentsWithTagsBelow(std::uint64_t tag) {

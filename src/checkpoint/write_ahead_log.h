@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "checkpoint/file_io.h"
+#include "util/file_io.h"
 
 namespace dstream::detail {
 
@@ -105,20 +105,17 @@ class WriteAheadLog {
   // log's lock held, so it may append. Throws Error(kInternal) on I/O errors.
   void forEach(const RecordHandle& from, const std::function<void(WalRecord&&)>& fn) const;
 
-  // Returns the records forEach would visit from the start, or from `from`.
-  std::vector<WalRecord> readAll() const { return readFrom(RecordHandle{}); }
-  std::vector<WalRecord> readFrom(const RecordHandle& from) const;
-
-  // Deletes the segments that hold only records before `firstNeeded`, never the one being
-  // appended to. Returns how many were deleted. Throws Error(kInternal) if one cannot be.
-  std::size_t deleteSegmentsBefore(const RecordHandle& firstNeeded);
+  // Returns the records forEach would visit from the start. Kept for reading a whole log
+  // on disk: the crash test checks the logged lines with it, the WAL fuzzer and tests the format.
+  std::vector<WalRecord> readAll() const;
 
   // Deletes each segment, other than the one being appended to, whose records all have
   // tags below `tag` (e.g. every batch up to it has completed). Reads segments whose tags
   // it has not seen yet. Returns how many were deleted. Throws Error(kInternal).
   std::size_t deleteSegmentsWithTagsBelow(std::uint64_t tag);
 
-  // Returns the numbers of the segments present, ascending.
+  // Returns the numbers of the segments present, ascending. Kept for the tests of the
+  // on-disk layout (segments roll, cleanup frees whole segments).
   std::vector<std::uint64_t> segments() const;
 
   // Returns the file name of segment `number`, e.g. "wal-00000000000000000001".

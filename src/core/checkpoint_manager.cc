@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "checkpoint/file_io.h"
+#include "util/file_io.h"
 #include "checkpoint/record_file.h"
 #include "core/crash_point.h"
 #include "dstream/clock.h"

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "core/crash_point.h"
 #include "dstream/error.h"
 #include "dstream/operations/output.h"
+#include "util/file_io.h"
 
 namespace dstream::detail {
 namespace fs = std::filesystem;
@@ -27,35 +27,6 @@ const char kDashes[] = "-------------------------------------------\n";
 [[noreturn]] void throwIo(const std::string& what, const fs::path& path) {
   throw Error(ErrorCode::kInternal, "saveAsTextFiles: " + what + " " + path.string() + ": " + std::strerror(errno));
 }
-
-void writeFileSynced(const fs::path& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throwIo("cannot create", path);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      throwIo("cannot write", path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    throwIo("cannot sync", path);
-  }
-  ::close(fd);
-}
-
-void syncDirectory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throwIo("cannot open directory", dir);
-  ::fsync(fd);
-  ::close(fd);
-}
-
-std::atomic<unsigned> gTempCounter{0};
 
 }  // namespace
 
@@ -101,11 +72,9 @@ void writeBatchDirectory(const std::string& directory, const std::vector<std::st
   std::string base = final.filename().string();
   // Leftovers of this batch from a run that crashed mid-write.
   for (const auto& entry : fs::directory_iterator(parent, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.rfind("." + base + ".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
+    if (isTempFileName(entry.path().filename().string(), base)) fs::remove_all(entry.path(), ec);
   }
-  fs::path temp = parent / ("." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
-                            std::to_string(gTempCounter.fetch_add(1)));
+  fs::path temp = tempPathFor(parent / base);
   fs::create_directory(temp, ec);
   if (ec) throw Error(ErrorCode::kInternal, "saveAsTextFiles: cannot create " + temp.string() + ": " + ec.message());
   for (std::size_t i = 0; i < parts.size(); ++i) {

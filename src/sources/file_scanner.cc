@@ -13,43 +13,12 @@
 #include "dstream/bad_records.h"
 #include "dstream/error.h"
 #include "dstream/log.h"
+#include "util/file_io.h"
 
 namespace dstream::detail {
 namespace {
 
 constexpr Duration kMinRememberDuration = Seconds(60);
-
-bool isHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && isHexDigit(s[i + 1]) && isHexDigit(s[i + 2])) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// The URI scheme of `s` ("hdfs" for "hdfs://nn/x"), or "" for a plain path. A scheme is
-// letters, digits, '+', '-', '.' starting with a letter, followed by ":/".
-std::string schemeOf(const std::string& s) {
-  std::size_t colon = s.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 >= s.size() || s[colon + 1] != '/') {
-    return "";
-  }
-  if (!std::isalpha(static_cast<unsigned char>(s[0]))) return "";
-  for (std::size_t i = 0; i < colon; ++i) {
-    char c = s[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return "";
-  }
-  std::string scheme = s.substr(0, colon);
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return scheme;
-}
 
 bool isIgnoredName(const std::string& name) {
   static constexpr std::string_view kCopying = "._COPYING_";
@@ -65,27 +34,7 @@ Time toTime(const timespec& ts) {
 }  // namespace
 
 std::filesystem::path localDirectoryFromUri(const std::string& directory) {
-  std::string scheme = schemeOf(directory);
-  if (scheme.empty()) return directory;
-  if (scheme != "file") {
-    throw Error(ErrorCode::kInvalidArgument,
-                fmt::format("textFileStream {}: the scheme '{}' is not supported; only local "
-                            "paths and file:// URIs are (copy the files to a local directory)",
-                            directory, scheme));
-  }
-  std::string rest = directory.substr(5);  // after "file:"
-  if (rest.rfind("//", 0) == 0) {
-    std::size_t slash = rest.find('/', 2);
-    std::string host = rest.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
-    if (!host.empty() && host != "localhost") {
-      throw Error(ErrorCode::kInvalidArgument,
-                  fmt::format("textFileStream {}: the file URI names host '{}'; only local files "
-                              "are supported (use file:///path)",
-                              directory, host));
-    }
-    rest = slash == std::string::npos ? "/" : rest.substr(slash);
-  }
-  return percentDecode(rest);
+  return localPathFromUri(directory, "textFileStream directory");
 }
 
 FileStreamScanner::FileStreamScanner(const std::string& directory, FileScannerOptions options)

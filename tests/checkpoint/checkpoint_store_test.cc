@@ -5,17 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "checkpoint/checkpoint_test_util.h"
 #include "checkpoint/record_file.h"
-#include "testing/files.h"
 #include "dstream/error.h"
+#include "testing/files.h"
 
+namespace dstream::detail {
 namespace {
 
-using dstream::Error;
-using dstream::ErrorCode;
-using dstream::detail::CheckpointStore;
-using dstream::detail::CheckpointStoreOptions;
-using dstream::testing::TempDir;
+using testing::expectError;
+using testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -35,17 +34,6 @@ struct WarnedStore {
   std::vector<std::string> warnings;
   CheckpointStore store;
 };
-
-void expectError(const std::function<void()>& fn, ErrorCode code,
-                 const std::vector<std::string>& substrings) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const auto& s : substrings) EXPECT_THAT(e.what(), HasSubstr(s));
-  }
-}
 
 TEST(CheckpointStoreTest, NewestCheckpointWins) {
   TempDir dir;
@@ -85,10 +73,10 @@ TEST(CheckpointStoreTest, DamagedNewestFallsBackWithAWarningNamingTheFile) {
     const char* reason;
   };
   const Damage damages[] = {
-      {"flipped payload byte", [](auto& p) { dstream::testing::flipByte(p, 25); }, "bad checksum"},
+      {"flipped payload byte", [](auto& p) { testing::flipByte(p, 25); }, "bad checksum"},
       {"torn write", [](auto& p) { std::filesystem::resize_file(p, 30); }, "truncated"},
       {"empty file", [](auto& p) { std::filesystem::resize_file(p, 0); }, "empty file"},
-      {"bad magic", [](auto& p) { dstream::testing::flipByte(p, 1); }, "bad magic"},
+      {"bad magic", [](auto& p) { testing::flipByte(p, 1); }, "bad magic"},
   };
   for (const auto& d : damages) {
     SCOPED_TRACE(d.name);
@@ -112,8 +100,8 @@ TEST(CheckpointStoreTest, AllDamagedGivesNulloptAndOneWarningPerFile) {
   WarnedStore s(dir.path());
   s.store.write(1000, "one");
   s.store.write(2000, "two");
-  dstream::testing::flipByte(dir / "checkpoint-1000", 24);
-  dstream::testing::flipByte(dir / "checkpoint-2000", 24);
+  testing::flipByte(dir / "checkpoint-1000", 24);
+  testing::flipByte(dir / "checkpoint-2000", 24);
   EXPECT_EQ(s.store.readLatestValid(), std::nullopt);
   ASSERT_EQ(s.warnings.size(), 2u);
   EXPECT_THAT(s.warnings[0], HasSubstr("checkpoint-2000"));  // newest first
@@ -124,7 +112,7 @@ TEST(CheckpointStoreTest, WarningsGoToStderrByDefault) {
   TempDir dir;
   CheckpointStore store(dir.path().string());
   store.write(1000, "one");
-  dstream::testing::flipByte(dir / "checkpoint-1000", 24);
+  testing::flipByte(dir / "checkpoint-1000", 24);
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(store.readLatestValid(), std::nullopt);
   std::string err = ::testing::internal::GetCapturedStderr();
@@ -155,17 +143,17 @@ TEST(CheckpointStoreTest, TempLeftoversAreCleanedOnOpenAndIgnoredByReaders) {
   TempDir dir;
   { CheckpointStore(dir.path().string()).write(1000, "good"); }
   // A crash after the temp file was complete but before the rename.
-  dstream::testing::writeFile(dir / ".checkpoint-9000.tmp-4242-0",
-                              dstream::detail::encodeRecordFile("never renamed"));
-  dstream::testing::writeFile(dir / ".checkpoint-8000.tmp-4242-1", "half");
-  dstream::testing::writeFile(dir / ".other.tmp-1-1", "not ours");
+  testing::writeFile(dir / ".checkpoint-9000.tmp-4242-0",
+                              encodeRecordFile("never renamed"));
+  testing::writeFile(dir / ".checkpoint-8000.tmp-4242-1", "half");
+  testing::writeFile(dir / ".other.tmp-1-1", "not ours");
   CheckpointStore store(dir.path().string());
   EXPECT_FALSE(std::filesystem::exists(dir / ".checkpoint-9000.tmp-4242-0"));
   EXPECT_FALSE(std::filesystem::exists(dir / ".checkpoint-8000.tmp-4242-1"));
   EXPECT_TRUE(std::filesystem::exists(dir / ".other.tmp-1-1"));
   // One appearing while the store is open (another writer mid-write) is not read either.
-  dstream::testing::writeFile(dir / ".checkpoint-9500.tmp-4242-2",
-                              dstream::detail::encodeRecordFile("in flight"));
+  testing::writeFile(dir / ".checkpoint-9500.tmp-4242-2",
+                              encodeRecordFile("in flight"));
   EXPECT_THAT(times(store), ElementsAre(1000));
   EXPECT_EQ(store.readLatestValid()->bytes, "good");
 }
@@ -174,7 +162,7 @@ TEST(CheckpointStoreTest, OtherNamesInTheDirectoryAreIgnored) {
   TempDir dir;
   for (const char* name : {"checkpoint-abc", "checkpoint-007", "checkpoint-5.bk", "checkpoint-",
                            "notes.txt"}) {
-    dstream::testing::writeFile(dir / name, dstream::detail::encodeRecordFile("not a checkpoint"));
+    testing::writeFile(dir / name, encodeRecordFile("not a checkpoint"));
   }
   CheckpointStore store(dir.path().string());
   EXPECT_TRUE(store.listCheckpoints().empty());
@@ -186,7 +174,7 @@ TEST(CheckpointStoreTest, OtherNamesInTheDirectoryAreIgnored) {
 TEST(CheckpointStoreTest, ReadOnlyStoresReadButNeitherWriteNorClean) {
   TempDir dir;
   CheckpointStore(dir.path().string()).write(1000, "one");
-  dstream::testing::writeFile(dir / ".checkpoint-2000.tmp-1-1", "leftover");
+  testing::writeFile(dir / ".checkpoint-2000.tmp-1-1", "leftover");
   CheckpointStore reader(dir.path().string(), {.readOnly = true});
   EXPECT_EQ(reader.readLatestValid()->bytes, "one");
   EXPECT_TRUE(std::filesystem::exists(dir / ".checkpoint-2000.tmp-1-1"));
@@ -209,7 +197,7 @@ TEST(CheckpointStoreTest, AnUnwritableDirectoryIsRejectedWithTheReason) {
   TempDir dir;
   if (::geteuid() == 0) {
     // Root ignores permission bits; a path under a regular file fails for everyone.
-    dstream::testing::writeFile(dir / "file", "x");
+    testing::writeFile(dir / "file", "x");
     auto bad = dir / "file" / "sub";
     expectError([&] { CheckpointStore store(bad.string()); }, ErrorCode::kInvalidArgument,
                 {"checkpoint directory " + bad.string(), "Not a directory"});
@@ -225,7 +213,7 @@ TEST(CheckpointStoreTest, AnUnwritableDirectoryIsRejectedWithTheReason) {
 
 TEST(CheckpointStoreTest, APathThatIsAFileIsRejected) {
   TempDir dir;
-  dstream::testing::writeFile(dir / "file", "x");
+  testing::writeFile(dir / "file", "x");
   expectError([&] { CheckpointStore store((dir / "file").string()); }, ErrorCode::kInvalidArgument,
               {(dir / "file").string(), "is not a directory"});
 }
@@ -240,14 +228,15 @@ TEST(CheckpointStoreTest, FileUrisAreAcceptedAndOtherSchemesRejected) {
   EXPECT_EQ(CheckpointStore("file:" + dir.path().string()).directory(), dir.path());
   expectError([] { CheckpointStore store("hdfs://namenode:8020/ckpt"); },
               ErrorCode::kInvalidArgument,
-              {"\"hdfs://namenode:8020/ckpt\" uses scheme \"hdfs\"", "use a local path or file://"});
+              {"\"hdfs://namenode:8020/ckpt\" uses scheme 'hdfs'", "use a local path or file://"});
   expectError([] { CheckpointStore store("S3A://bucket/ckpt"); }, ErrorCode::kInvalidArgument,
-              {"scheme \"s3a\""});
+              {"scheme 's3a'"});
   expectError([] { CheckpointStore store("file://otherhost/ckpt"); }, ErrorCode::kInvalidArgument,
-              {"names host \"otherhost\""});
+              {"names host 'otherhost'"});
   expectError([] { CheckpointStore store("file:relative"); }, ErrorCode::kInvalidArgument,
               {"not an absolute file URI"});
   expectError([] { CheckpointStore store(""); }, ErrorCode::kInvalidArgument, {"empty"});
 }
 
 }  // namespace
+}  // namespace dstream::detail

@@ -5,28 +5,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "checkpoint/file_io.h"
-#include "testing/files.h"
+#include "checkpoint/checkpoint_test_util.h"
 #include "dstream/error.h"
+#include "testing/files.h"
+#include "util/file_io.h"
 
+namespace dstream::detail {
 namespace {
 
-using dstream::Error;
-using dstream::ErrorCode;
-using dstream::detail::readVerified;
-using dstream::detail::RecordFileStatus;
-using dstream::detail::writeAtomically;
-using dstream::testing::TempDir;
+using testing::fileNamesIn;
+using testing::TempDir;
 using ::testing::HasSubstr;
-
-std::vector<std::string> listDir(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 TEST(RecordFileTest, RoundTripsAndLeavesNoTempFile) {
   TempDir dir;
@@ -34,12 +23,12 @@ TEST(RecordFileTest, RoundTripsAndLeavesNoTempFile) {
   for (int i = 0; i < 256; ++i) payload.push_back(static_cast<char>(i));
   auto path = writeAtomically(dir.path(), "state", payload);
   EXPECT_EQ(path, dir / "state");
-  EXPECT_EQ(std::filesystem::file_size(path), dstream::detail::kRecordFileHeaderSize + 256);
+  EXPECT_EQ(std::filesystem::file_size(path), kRecordFileHeaderSize + 256);
   auto read = readVerified(path);
   ASSERT_TRUE(read.ok()) << read.reason;
   EXPECT_EQ(*read.payload, payload);
   EXPECT_EQ(read.status, RecordFileStatus::kOk);
-  EXPECT_EQ(listDir(dir.path()), std::vector<std::string>{"state"});
+  EXPECT_EQ(fileNamesIn(dir.path()), std::vector<std::string>{"state"});
 }
 
 TEST(RecordFileTest, EmptyPayloadRoundTrips) {
@@ -54,11 +43,11 @@ TEST(RecordFileTest, RewritingANameReplacesTheFileWhole) {
   writeAtomically(dir.path(), "f", "first version, longer");
   writeAtomically(dir.path(), "f", "second");
   EXPECT_EQ(*readVerified(dir / "f").payload, "second");
-  EXPECT_EQ(listDir(dir.path()), std::vector<std::string>{"f"});
+  EXPECT_EQ(fileNamesIn(dir.path()), std::vector<std::string>{"f"});
 }
 
 TEST(RecordFileTest, HeaderHasTheDocumentedLayout) {
-  std::string file = dstream::detail::encodeRecordFile("abc");
+  std::string file = encodeRecordFile("abc");
   ASSERT_EQ(file.size(), 27u);
   EXPECT_EQ(file.substr(0, 4), "DSCK");
   EXPECT_EQ(file[4], 1);
@@ -87,7 +76,7 @@ TEST(RecordFileTest, AFlippedByteAnywhereIsDetected) {
     SCOPED_TRACE(c.name);
     TempDir dir;
     auto path = writeAtomically(dir.path(), "f", "hello");
-    dstream::testing::flipByte(path, c.offset);
+    testing::flipByte(path, c.offset);
     auto read = readVerified(path);
     EXPECT_FALSE(read.ok());
     EXPECT_FALSE(read.payload.has_value());
@@ -100,10 +89,10 @@ TEST(RecordFileTest, AFlippedByteAnywhereIsDetected) {
 TEST(RecordFileTest, EveryTruncationIsReportedAsTruncated) {
   TempDir dir;
   auto path = writeAtomically(dir.path(), "f", "some payload");
-  std::string whole = dstream::testing::readFile(path);
+  std::string whole = testing::readFile(path);
   for (std::size_t n = 0; n < whole.size(); ++n) {
     SCOPED_TRACE(n);
-    dstream::testing::writeFile(path, whole.substr(0, n));
+    testing::writeFile(path, whole.substr(0, n));
     auto read = readVerified(path);
     EXPECT_EQ(read.status, RecordFileStatus::kTruncated) << read.reason;
     EXPECT_THAT(read.reason, HasSubstr(n == 0 ? "empty file" : "truncated"));
@@ -113,7 +102,7 @@ TEST(RecordFileTest, EveryTruncationIsReportedAsTruncated) {
 TEST(RecordFileTest, TrailingBytesAreABadLength) {
   TempDir dir;
   auto path = writeAtomically(dir.path(), "f", "abc");
-  dstream::testing::appendFile(path, "zz");
+  testing::appendFile(path, "zz");
   auto read = readVerified(path);
   EXPECT_EQ(read.status, RecordFileStatus::kBadLength);
   EXPECT_THAT(read.reason, HasSubstr("header says 3 payload bytes, file has 5"));
@@ -121,9 +110,9 @@ TEST(RecordFileTest, TrailingBytesAreABadLength) {
 
 TEST(RecordFileTest, ForeignFilesAreBadMagicAndMissingFilesNotFound) {
   TempDir dir;
-  dstream::testing::writeFile(dir / "foreign", "PK\x03\x04 this is a zip file, not a checkpoint");
+  testing::writeFile(dir / "foreign", "PK\x03\x04 this is a zip file, not a checkpoint");
   EXPECT_EQ(readVerified(dir / "foreign").status, RecordFileStatus::kBadMagic);
-  dstream::testing::writeFile(dir / "short", "xy");
+  testing::writeFile(dir / "short", "xy");
   EXPECT_EQ(readVerified(dir / "short").status, RecordFileStatus::kBadMagic);
   auto missing = readVerified(dir / "missing");
   EXPECT_EQ(missing.status, RecordFileStatus::kNotFound);
@@ -132,7 +121,7 @@ TEST(RecordFileTest, ForeignFilesAreBadMagicAndMissingFilesNotFound) {
 
 TEST(RecordFileTest, WritingIntoAnUnusableDirectoryThrowsWithPathAndErrno) {
   TempDir dir;
-  dstream::testing::writeFile(dir / "file", "x");
+  testing::writeFile(dir / "file", "x");
   try {
     writeAtomically(dir / "file", "f", "payload");
     FAIL() << "expected an error";
@@ -146,7 +135,7 @@ TEST(RecordFileTest, WritingIntoAnUnusableDirectoryThrowsWithPathAndErrno) {
 
 TEST(RecordFileTest, AFullDiskIsReportedWithThePathAndErrnoText) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
-  auto fd = dstream::detail::openFile("/dev/full", O_WRONLY);
+  auto fd = openFile("/dev/full", O_WRONLY);
   try {
     fd.writeAll("some bytes");
     FAIL() << "expected ENOSPC";
@@ -156,14 +145,5 @@ TEST(RecordFileTest, AFullDiskIsReportedWithThePathAndErrnoText) {
   }
 }
 
-TEST(RecordFileTest, TempNamesAreRecognised) {
-  using dstream::detail::isTempFileName;
-  EXPECT_TRUE(isTempFileName(".checkpoint-100.tmp-42-0"));
-  EXPECT_TRUE(isTempFileName(".checkpoint-100.tmp-42-0", "checkpoint-100"));
-  EXPECT_FALSE(isTempFileName(".checkpoint-100.tmp-42-0", "checkpoint-1"));
-  EXPECT_FALSE(isTempFileName("checkpoint-100"));
-  EXPECT_FALSE(isTempFileName(".checkpoint-100.tmp-"));
-  EXPECT_FALSE(isTempFileName(".hidden"));
-}
-
 }  // namespace
+}  // namespace dstream::detail

@@ -134,6 +134,23 @@ TEST(SerializeTest, VarintsAndZigzagHaveTheDocumentedBytes) {
   EXPECT_EQ(dstream::serialize(static_cast<char>(-1)), "\xff\x01");
 }
 
+TEST(SerializeTest, FixedWidthValuesAreLittleEndianLikeTheRecordAndLogHeaders) {
+  BinaryWriter w;
+  w.writeFixed32(0x04030201u);
+  w.writeFixed64(0x0807060504030201ull);
+  EXPECT_EQ(w.data(), std::string("\x01\x02\x03\x04\x01\x02\x03\x04\x05\x06\x07\x08", 12));
+  BinaryReader r(w.data());
+  EXPECT_EQ(r.readFixed32(), 0x04030201u);
+  EXPECT_EQ(r.readFixed64(), 0x0807060504030201ull);
+  // The same coding the record file and write-ahead log headers use (detail/coding.h).
+  std::string bytes;
+  dstream::detail::putFixed64(bytes, 0xfedcba9876543210ull);
+  dstream::detail::encodeFixed32(bytes.data(), 0xdeadbeefu);
+  EXPECT_EQ(dstream::detail::decodeFixed32(bytes.data()), 0xdeadbeefu);
+  EXPECT_EQ(dstream::detail::decodeFixed32(bytes.data() + 4), 0xfedcba98u);
+  EXPECT_THROW(BinaryReader("\x01\x02\x03").readFixed32(), Error);
+}
+
 TEST(SerializeTest, FloatingPointRoundTripsBitForBit) {
   for (double d : {0.0, -0.0, 1.0 / 3, -1e300, std::numeric_limits<double>::max(),
                    std::numeric_limits<double>::lowest(), std::numeric_limits<double>::denorm_min(),

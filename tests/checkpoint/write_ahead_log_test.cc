@@ -3,19 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "testing/files.h"
 #include "dstream/error.h"
+#include "testing/files.h"
 
+namespace dstream::detail {
 namespace {
 
-using dstream::Error;
-using dstream::ErrorCode;
-using dstream::detail::RecordHandle;
-using dstream::detail::WalRecord;
-using dstream::detail::WalSync;
-using dstream::detail::WriteAheadLog;
-using dstream::detail::WriteAheadLogOptions;
-using dstream::testing::TempDir;
+using testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -106,9 +100,14 @@ TEST(WriteAheadLogTest, ReadFromAHandleSkipsEarlierRecords) {
   WarnedLog w(dir.path(), 100);
   std::vector<RecordHandle> handles;
   for (int i = 0; i < 7; ++i) handles.push_back(w.log.append(i, std::string(20, 'x')));
-  EXPECT_THAT(tags(w.log.readFrom(handles[3])), ElementsAre(3, 4, 5, 6));
-  EXPECT_THAT(tags(w.log.readFrom(handles[4])), ElementsAre(4, 5, 6));
-  EXPECT_THAT(tags(w.log.readFrom(RecordHandle{99, 0, 0})), IsEmpty());
+  auto tagsFrom = [&](const RecordHandle& from) {
+    std::vector<std::uint64_t> out;
+    w.log.forEach(from, [&](WalRecord&& r) { out.push_back(r.tag); });
+    return out;
+  };
+  EXPECT_THAT(tagsFrom(handles[3]), ElementsAre(3, 4, 5, 6));
+  EXPECT_THAT(tagsFrom(handles[4]), ElementsAre(4, 5, 6));
+  EXPECT_THAT(tagsFrom(RecordHandle{99, 0, 0}), IsEmpty());
 }
 
 TEST(WriteAheadLogTest, CleanupDeletesWholeSegmentsOnly) {
@@ -116,8 +115,9 @@ TEST(WriteAheadLogTest, CleanupDeletesWholeSegmentsOnly) {
   WarnedLog w(dir.path(), 100);
   std::vector<RecordHandle> handles;
   for (int i = 0; i < 10; ++i) handles.push_back(w.log.append(i, std::string(20, 'x')));
-  // Record 5 is the second of segment 3: segments 1 and 2 go, record 4 stays with it.
-  EXPECT_EQ(w.log.deleteSegmentsBefore(handles[5]), 2u);
+  // Record i has tag i. Record 5 is the second of segment 3: segments 1 and 2 go, record 4
+  // stays with it.
+  EXPECT_EQ(w.log.deleteSegmentsWithTagsBelow(5), 2u);
   EXPECT_THAT(w.log.segments(), ElementsAre(3, 4, 5));
   EXPECT_FALSE(std::filesystem::exists(segmentPath(dir, 1)));
   EXPECT_THAT(tags(w.log.readAll()), ElementsAre(4, 5, 6, 7, 8, 9));
@@ -128,8 +128,8 @@ TEST(WriteAheadLogTest, CleanupDeletesWholeSegmentsOnly) {
     EXPECT_EQ(e.code(), ErrorCode::kNotFound);
     EXPECT_THAT(e.what(), HasSubstr("no longer exists"));
   }
-  // The segment being appended to survives any handle.
-  EXPECT_EQ(w.log.deleteSegmentsBefore(RecordHandle{1000, 0, 0}), 2u);
+  // The segment being appended to survives any tag.
+  EXPECT_EQ(w.log.deleteSegmentsWithTagsBelow(1000), 2u);
   EXPECT_THAT(w.log.segments(), ElementsAre(5));
   EXPECT_THAT(tags(w.log.readAll()), ElementsAre(8, 9));
   w.log.append(10, "after cleanup");
@@ -162,26 +162,26 @@ struct TornTail {
 
 TEST(WriteAheadLogTest, ATornTailIsDroppedAndAppendsContinueAfterTheLastGoodRecord) {
   const TornTail cases[] = {
-      {"garbage shorter than a header", [](auto& p) { dstream::testing::appendFile(p, "garbage"); },
+      {"garbage shorter than a header", [](auto& p) { testing::appendFile(p, "garbage"); },
        {"one", "two", "three"}, "incomplete record header (7 bytes)"},
       {"half a record",
        [](auto& p) {
          // A whole header announcing 100 bytes, then 10 of them: the crash came mid-payload.
          std::string h(8, '\x11');
          h += std::string("\x64\0\0\0", 4) + std::string(8, '\0') + std::string(10, 'p');
-         dstream::testing::appendFile(p, h);
+         testing::appendFile(p, h);
        },
        {"one", "two", "three"}, "record of 100 bytes runs past the end (10 bytes left)"},
       {"last record's payload damaged",
        [](auto& p) {
-         dstream::testing::flipByte(p, std::filesystem::file_size(p) - 1);
+         testing::flipByte(p, std::filesystem::file_size(p) - 1);
        },
        {"one", "two"}, "record checksum mismatch"},
       {"last record cut short",
        [](auto& p) { std::filesystem::resize_file(p, std::filesystem::file_size(p) - 2); },
        {"one", "two"}, "runs past the end"},
       {"zeros from a file system that extended the file",
-       [](auto& p) { dstream::testing::appendFile(p, std::string(64, '\0')); },
+       [](auto& p) { testing::appendFile(p, std::string(64, '\0')); },
        {"one", "two", "three"}, "record checksum mismatch"},
   };
   for (const auto& c : cases) {
@@ -220,7 +220,7 @@ TEST(WriteAheadLogTest, ATornTailIsDroppedAndAppendsContinueAfterTheLastGoodReco
 TEST(WriteAheadLogTest, ASegmentTornBeforeItsHeaderWasWrittenIsRemoved) {
   TempDir dir;
   { WarnedLog(dir.path()).log.append(1, "one"); }
-  dstream::testing::writeFile(segmentPath(dir, 2), "DSW");
+  testing::writeFile(segmentPath(dir, 2), "DSW");
   WarnedLog w(dir.path());
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_THAT(w.warnings[0], HasSubstr("torn segment header (3 of 16 bytes); removing it"));
@@ -232,7 +232,7 @@ TEST(WriteAheadLogTest, ASegmentTornBeforeItsHeaderWasWrittenIsRemoved) {
 TEST(WriteAheadLogTest, ASegmentWithABadHeaderIsKeptButSkipped) {
   TempDir dir;
   { WarnedLog(dir.path()).log.append(1, "one"); }
-  dstream::testing::flipByte(segmentPath(dir, 1), 0);
+  testing::flipByte(segmentPath(dir, 1), 0);
   WarnedLog w(dir.path());
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_THAT(w.warnings[0], HasSubstr("bad segment header"));
@@ -246,7 +246,7 @@ TEST(WriteAheadLogTest, DamageInASealedSegmentSkipsTheRestOfThatSegmentOnly) {
   WarnedLog w(dir.path(), 100);
   for (int i = 0; i < 6; ++i) w.log.append(i, std::string(20, 'x'));  // segments 1, 2, 3
   // The second record of segment 2 (tag 3) is damaged; the first (tag 2) is intact.
-  dstream::testing::flipByte(segmentPath(dir, 2), kSegmentHeader + 2 * kRecordHeader + 20 + 3);
+  testing::flipByte(segmentPath(dir, 2), kSegmentHeader + 2 * kRecordHeader + 20 + 3);
   EXPECT_THAT(tags(w.log.readAll()), ElementsAre(0, 1, 2, 4, 5));
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_THAT(w.warnings[0], HasSubstr(segmentPath(dir, 2).string() +
@@ -270,7 +270,7 @@ TEST(WriteAheadLogTest, ReadingADamagedOrMismatchedHandleIsDataLoss) {
   expectDataLoss(RecordHandle{1, h.offset, 3}, "length 7 does not match the handle's 3");
   expectDataLoss(RecordHandle{1, 2, 7}, "inside the segment header");
   expectDataLoss(RecordHandle{1, 1000, 7}, "truncated record header");
-  dstream::testing::flipByte(segmentPath(dir, 1), h.offset + kRecordHeader);
+  testing::flipByte(segmentPath(dir, 1), h.offset + kRecordHeader);
   expectDataLoss(h, "checksum mismatch");
 }
 
@@ -325,8 +325,8 @@ TEST(WriteAheadLogTest, DirectoryNamesAreCheckedLikeTheCheckpointStores) {
     }
   };
   expectInvalid("hdfs://namenode/wal", "write-ahead log directory \"hdfs://namenode/wal\" uses "
-                                       "scheme \"hdfs\"");
-  dstream::testing::writeFile(dir / "file", "x");
+                                       "scheme 'hdfs'");
+  testing::writeFile(dir / "file", "x");
   expectInvalid((dir / "file").string(), "is not a directory");
   expectInvalid((dir / "file" / "sub").string(), "Not a directory");
   try {
@@ -339,9 +339,9 @@ TEST(WriteAheadLogTest, DirectoryNamesAreCheckedLikeTheCheckpointStores) {
 
 TEST(WriteAheadLogTest, OtherFilesInTheDirectoryAreIgnored) {
   TempDir dir;
-  dstream::testing::writeFile(dir / "wal-1", "short name");
-  dstream::testing::writeFile(dir / "wal-00000000000000000000", "segment zero is not used");
-  dstream::testing::writeFile(dir / "README", "notes");
+  testing::writeFile(dir / "wal-1", "short name");
+  testing::writeFile(dir / "wal-00000000000000000000", "segment zero is not used");
+  testing::writeFile(dir / "README", "notes");
   WarnedLog w(dir.path());
   EXPECT_THAT(w.log.segments(), IsEmpty());
   EXPECT_EQ(w.log.append(1, "x").segment, 1u);
@@ -349,3 +349,4 @@ TEST(WriteAheadLogTest, OtherFilesInTheDirectoryAreIgnored) {
 }
 
 }  // namespace
+}  // namespace dstream::detail

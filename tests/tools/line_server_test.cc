@@ -190,17 +190,22 @@ TEST(LineServerTest, OverLongLineReachesTheClientWhole) {
   EXPECT_EQ(server.linesSent(), 3u);
 }
 
+// Starts `server`, which must fail with Error(`code`) whose message contains `named`.
+void expectStartFails(LineServer& server, ErrorCode code, const std::string& named) {
+  try {
+    server.start();
+    ADD_FAILURE() << "no error; expected one naming " << named;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code);
+    EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+  }
+}
+
 TEST(LineServerTest, MissingInputFileIsANotFoundErrorNamingIt) {
   LineServerOptions o;
   o.files = {"/nonexistent/dstream/rsvps.json"};
   LineServer server(o);
-  try {
-    server.start();
-    FAIL() << "no error for a missing file";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/dstream/rsvps.json"), std::string::npos);
-  }
+  expectStartFails(server, ErrorCode::kNotFound, "/nonexistent/dstream/rsvps.json");
 }
 
 TEST(LineServerTest, BadOptionsAreInvalidArguments) {
@@ -226,13 +231,7 @@ TEST(LineServerTest, BusyPortIsUnavailable) {
   LineServerOptions o = textOptions("x\n");
   o.port = first.port();
   LineServer second(o);
-  try {
-    second.start();
-    FAIL() << "no error for a busy port";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
-    EXPECT_NE(std::string(e.what()).find(std::to_string(first.port())), std::string::npos);
-  }
+  expectStartFails(second, ErrorCode::kUnavailable, std::to_string(first.port()));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // dstream-gen: writes deterministic W-records, Meetup RSVPs or YSB events to stdout or files.
-// Files are written under a temporary dot-name and renamed into place, so a directory watched
-// by a file stream never sees half a file.
-#include <fcntl.h>
+// Files are written under a temporary dot-name, fsynced and renamed into place, so a directory
+// watched by a file stream never sees half a file.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,11 +16,13 @@
 #include "common/cli.h"
 #include "datagen/datagen.h"
 #include "dstream/error.h"
+#include "util/file_io.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace dg = dstream::datagen;
+using dstream::detail::FileDescriptor;
 using dstream::tools::wholeNumber;
 
 // A trillion records is 100 TB of W-records: anything above is a typo, not a benchmark.
@@ -31,49 +32,27 @@ constexpr uint64_t kMaxFirst = uint64_t{1} << 62;  // first + count stays far fr
 // Appends records [first, first + n) to the buffer.
 using Generator = std::function<void(std::string&, uint64_t, uint64_t)>;
 
-void writeAll(int fd, const std::string& data, const std::string& what) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      throw dstream::Error(dstream::ErrorCode::kInternal,
-                           "cannot write " + what + ": " + std::strerror(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-// Streams records [first, first + n) to fd in chunks of `chunk` records.
-void emit(int fd, const Generator& gen, uint64_t first, uint64_t n, uint64_t chunk,
-          const std::string& what) {
+// Streams records [first, first + n) to `out` in chunks of `chunk` records.
+void emit(FileDescriptor& out, const Generator& gen, uint64_t first, uint64_t n, uint64_t chunk) {
   std::string buf;
   for (uint64_t at = first; at < first + n; at += chunk) {
     buf.clear();
     gen(buf, at, std::min(chunk, first + n - at));
-    writeAll(fd, buf, what);
+    out.writeAll(buf);
   }
 }
 
-// Calls write(fd) on a temporary file beside `path`, then renames it to `path`.
-void writeFileAtomically(const fs::path& path, const std::function<void(int)>& write) {
-  fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  fs::path tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+// Writes `path` with dstream's atomic writer (temp name, fsync, rename), so that a directory
+// watched by a file stream never sees half a file; a missing directory gets the tool's advice.
+void writeOutputFile(const fs::path& path, const std::function<void(FileDescriptor&)>& write) {
+  try {
+    dstream::detail::writeFileAtomically(path, write);
+  } catch (const dstream::Error& e) {
+    if (e.code() != dstream::ErrorCode::kNotFound) throw;
     throw dstream::Error(dstream::ErrorCode::kNotFound,
                          "cannot create output file '" + path.string() + "': " +
-                             std::strerror(errno) + "; check that the directory exists");
+                             std::strerror(ENOENT) + "; check that the directory exists");
   }
-  try {
-    write(fd);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  fs::rename(tmp, path);
 }
 
 }  // namespace
@@ -143,22 +122,24 @@ int main(int argc, char** argv) {
         dg::appendYsbEvents(b, seed, f, n, startMs, eventsPerSecond);
       };
       if (!campaignsOut.empty()) {
-        writeFileAtomically(campaignsOut, [&](int fd) {
+        writeOutputFile(campaignsOut, [&](FileDescriptor& fd) {
           std::string table;
           for (const dg::YsbAd& ad : dg::ysbAds(seed)) table += ad.adId + ',' + ad.campaignId + '\n';
-          writeAll(fd, table, campaignsOut);
+          fd.writeAll(table);
         });
       }
     }
     if (output.empty()) {
-      emit(STDOUT_FILENO, gen, first, count, chunk, "stdout");
+      // A duplicate, so that closing it leaves stdout open.
+      FileDescriptor out(::dup(STDOUT_FILENO), "stdout");
+      emit(out, gen, first, count, chunk);
     } else if (files == 1) {
-      writeFileAtomically(output, [&](int fd) { emit(fd, gen, first, count, chunk, output); });
+      writeOutputFile(output, [&](FileDescriptor& fd) { emit(fd, gen, first, count, chunk); });
     } else {
       for (uint64_t k = 0; k < files; ++k) {
         uint64_t begin = first + count * k / files, end = first + count * (k + 1) / files;
         std::string name = output + "." + std::to_string(k);
-        writeFileAtomically(name, [&](int fd) { emit(fd, gen, begin, end - begin, chunk, name); });
+        writeOutputFile(name, [&](FileDescriptor& fd) { emit(fd, gen, begin, end - begin, chunk); });
       }
     }
   } catch (const std::exception& e) {

@@ -1,19 +1,16 @@
 // dstream-replay: `curl ... | nc -lk 9999` as one tool. Serves the lines of files (or stdin,
 // "-") over TCP with one shared cursor; see line_server.h for the exact semantics.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <thread>
 
 #include "common/cli.h"
 #include "dstream/error.h"
 #include "replay/line_server.h"
+#include "util/file_io.h"
 
 namespace {
 
@@ -21,17 +18,17 @@ volatile std::sig_atomic_t gSignal = 0;
 
 void onSignal(int sig) { gSignal = sig; }
 
-// Writes the port to `path` under a temporary name, then renames it, so a script that polls
-// for the file never reads it half-written.
+// Writes the port to `path` with dstream's atomic writer (temp name, fsync, rename), so a
+// script that polls for the file never reads it half-written.
 void writePortFile(const std::string& path, uint16_t port) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr || std::fprintf(f, "%u\n", static_cast<unsigned>(port)) < 0 ||
-      std::fclose(f) != 0) {
+  try {
+    dstream::detail::writeFileAtomically(path, std::to_string(port) + "\n");
+  } catch (const dstream::Error& e) {
     throw dstream::Error(dstream::ErrorCode::kNotFound,
-                         "cannot write --port-file '" + path + "'; check that its directory exists");
+                         "cannot write --port-file '" + path + "' (" +
+                             std::string(dstream::detail::withoutDstreamPrefix(e.what())) +
+                             "); check that its directory exists");
   }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "checkpoint/file_io.h"
+#include "util/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -133,6 +133,71 @@ void syncDirectory(const std::filesystem::path& dir) {
   }
 }
 
+std::filesystem::path tempPathFor(const std::filesystem::path& target) {
+  static std::atomic<std::uint64_t> counter{0};
+  return target.parent_path() /
+         fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(), counter++);
+}
+
+bool isTempFileName(std::string_view fileName, std::string_view name) {
+  if (fileName.size() < 2 || fileName[0] != '.') return false;
+  std::size_t tmp = fileName.rfind(".tmp-");
+  if (tmp == std::string_view::npos || tmp < 1) return false;
+  if (!name.empty() && fileName.substr(1, tmp - 1) != name) return false;
+  return tmp + 5 < fileName.size();
+}
+
+void writeFileSynced(const std::filesystem::path& path, std::string_view bytes) {
+  FileDescriptor fd = openFile(path, O_WRONLY | O_CREAT | O_TRUNC);
+  fd.writeAll(bytes);
+  fd.sync();
+  fd.close();
+}
+
+void writeFileAtomically(const std::filesystem::path& target,
+                         const std::function<void(FileDescriptor&)>& write) {
+  auto temp = tempPathFor(target);
+  try {
+    FileDescriptor fd = openFile(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    write(fd);
+    fd.sync();
+    fd.close();
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+      throw Error(ErrorCode::kInternal,
+                  fmt::format("cannot rename {} to {}: {}", temp.string(), target.string(),
+                              std::strerror(errno)));
+    }
+  } catch (...) {
+    ::unlink(temp.c_str());  // best effort; readers ignore temp names anyway
+    throw;
+  }
+  syncDirectory(target.has_parent_path() ? target.parent_path() : std::filesystem::path("."));
+}
+
+void writeFileAtomically(const std::filesystem::path& target, std::string_view bytes) {
+  writeFileAtomically(target, [bytes](FileDescriptor& fd) { fd.writeAll(bytes); });
+}
+
+namespace {
+
+bool isHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// Decodes %XX escapes; a '%' not followed by two hex digits stays as it is.
+std::string percentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && isHexDigit(s[i + 1]) && isHexDigit(s[i + 2])) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::filesystem::path localPathFromUri(std::string_view uri, std::string_view what) {
   if (uri.empty()) {
     throw Error(ErrorCode::kInvalidArgument, fmt::format("{}: the name is empty", what));
@@ -145,25 +210,25 @@ std::filesystem::path localPathFromUri(std::string_view uri, std::string_view wh
     char c = uri[i];
     hasScheme = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
   }
-  // "c:/x" style names without "//" and not "file:" are ordinary relative paths.
   if (!hasScheme) return std::filesystem::path(uri);
   std::string scheme(uri.substr(0, colon));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string_view rest = uri.substr(colon + 1);
   if (scheme != "file") {
-    if (rest.substr(0, 2) != "//") return std::filesystem::path(uri);
+    // "odd:name" is an ordinary relative path; "hdfs:/x" and "s3a://b/x" are URIs.
+    if (!rest.starts_with('/')) return std::filesystem::path(uri);
     throw Error(ErrorCode::kInvalidArgument,
-                fmt::format("{} \"{}\" uses scheme \"{}\", which dstream does not support; use a "
+                fmt::format("{} \"{}\" uses scheme '{}', which dstream does not support; use a "
                             "local path or file:///absolute/path",
                             what, uri, scheme));
   }
-  if (rest.substr(0, 2) == "//") {
+  if (rest.starts_with("//")) {
     rest.remove_prefix(2);
     std::size_t slash = rest.find('/');
     std::string_view host = rest.substr(0, slash);
     if (!host.empty() && host != "localhost") {
       throw Error(ErrorCode::kInvalidArgument,
-                  fmt::format("{} \"{}\" names host \"{}\"; dstream reads only local files, so "
+                  fmt::format("{} \"{}\" names host '{}'; dstream reads only local files, so "
                               "use file:///absolute/path",
                               what, uri, host));
     }
@@ -174,7 +239,7 @@ std::filesystem::path localPathFromUri(std::string_view uri, std::string_view wh
                 fmt::format("{} \"{}\" is not an absolute file URI; use file:///absolute/path",
                             what, uri));
   }
-  return std::filesystem::path(rest);
+  return std::filesystem::path(percentDecode(rest));
 }
 
 void ensureWritableDirectory(const std::filesystem::path& dir, std::string_view what) {
