@@ -16,6 +16,25 @@
 #include "dstream/log.h"
 
 namespace dstream::detail {
+namespace {
+
+bool isHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// Decodes %XX escapes; a '%' not followed by two hex digits stays as it is.
+std::string percentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && isHexDigit(s[i + 1]) && isHexDigit(s[i + 2])) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void warn(const WarningSink& sink, const std::string& message) {
   if (sink) {
@@ -177,26 +196,6 @@ void writeFileAtomically(const std::filesystem::path& target,
 void writeFileAtomically(const std::filesystem::path& target, std::string_view bytes) {
   writeFileAtomically(target, [bytes](FileDescriptor& fd) { fd.writeAll(bytes); });
 }
-
-namespace {
-
-bool isHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-
-// Decodes %XX escapes; a '%' not followed by two hex digits stays as it is.
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && isHexDigit(s[i + 1]) && isHexDigit(s[i + 2])) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::filesystem::path localPathFromUri(std::string_view uri, std::string_view what) {
   if (uri.empty()) {
