@@ -40,10 +40,4 @@ constexpr Time floorTo(Time t, Duration unit) {
 // A short human form of a duration: "10s", "500ms", "2min", "1h".
 DSTREAM_EXPORT std::string formatDuration(Duration d);
 
-// The half-open interval (begin, end] of batch times a window covers.
-struct Interval {
-  Time begin;  // exclusive
-  Time end;    // inclusive
-};
-
 }  // namespace dstream

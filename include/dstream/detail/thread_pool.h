@@ -17,9 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "dstream/export.h"
+
 namespace dstream::detail {
 
-class ThreadPool {
+class DSTREAM_EXPORT ThreadPool {
  public:
   // Starts `workers - 1` threads: the caller of parallelFor is the N-th worker.
   // REQUIRES: workers >= 1.
