@@ -6,9 +6,10 @@
 // library defines out of line and that user code calls: directly, or from an inline function
 // or template in a public header. Templates and inline code are instantiated in the user's
 // program and need no mark, with one exception: a static or thread_local variable in inline
-// code exists once in libdstream.so and once in the program; keep such state out of line. Both libraries are linked from the same objects, so the marked
-// symbols keep default visibility in libdstream.a too; a shared object that links it and
-// must not re-export them links with -Wl,--exclude-libs,libdstream.a.
+// code exists once in libdstream.so and once in the program; keep such state out of line. Both
+// libraries are linked from the same objects, so the marked symbols keep default visibility in
+// libdstream.a too; a shared object that links it and must not re-export them links with
+// -Wl,--exclude-libs,libdstream.a.
 #pragma once
 
 #if defined(__GNUC__) || defined(__clang__)
