@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libgtest-dev libgmock-dev libbenchmark-dev
           libabsl-dev libsimdjson-dev libfmt-dev libcli11-dev libxxhash-dev libzstd-dev
           netcat-openbsd python3
+          python3-dev pybind11-dev python3-pytest python3-pexpect  # the Python package (python/)
           clang libclang-rt-14-dev)  # the fuzz preset: clang++ and libFuzzer
 missing=()
 for p in "${packages[@]}"; do

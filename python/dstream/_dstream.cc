@@ -1,0 +1,254 @@
+// The native half of the Python package: the C++ engine with Python objects as elements.
+//
+// An engine element is a PyBlock: one Python list holding one partition's records. The engine
+// moves, windows and unions blocks without touching Python; Python functions run once per
+// partition (per batch for transform and outputs) with the GIL held, so the GIL is taken once
+// per partition, never per record. Calls that wait on the engine (start, stop,
+// awaitTermination) release the GIL, so batches can take it. Uses only the public API
+// (include/dstream/).
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dstream/dstream.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// An owned reference to a Python object that may be copied and destroyed on engine threads:
+// the reference count is changed under the GIL (PyGILState_Ensure is re-entrant).
+class PyBlock {
+ public:
+  PyBlock() = default;
+  explicit PyBlock(py::object o) : obj_(o.release().ptr()) {}
+  PyBlock(const PyBlock& other) : obj_(other.obj_) {
+    if (obj_ != nullptr) {
+      PyGILState_STATE s = PyGILState_Ensure();
+      Py_INCREF(obj_);
+      PyGILState_Release(s);
+    }
+  }
+  PyBlock(PyBlock&& other) noexcept : obj_(std::exchange(other.obj_, nullptr)) {}
+  PyBlock& operator=(PyBlock other) noexcept {
+    std::swap(obj_, other.obj_);
+    return *this;
+  }
+  ~PyBlock() {
+    // After interpreter shutdown the object is gone with the interpreter: leak the pointer.
+    if (obj_ != nullptr && Py_IsInitialized()) {
+      PyGILState_STATE s = PyGILState_Ensure();
+      Py_DECREF(obj_);
+      PyGILState_Release(s);
+    }
+  }
+  // REQUIRES: the GIL is held.
+  py::object get() const { return obj_ ? py::reinterpret_borrow<py::object>(obj_) : py::list(); }
+
+ private:
+  PyObject* obj_ = nullptr;
+};
+
+using Stream = dstream::DStream<PyBlock>;
+
+// A Python function held by engine nodes, which may be destroyed on any thread: the last
+// reference is dropped under the GIL.
+std::shared_ptr<py::function> share(py::function f) {
+  return std::shared_ptr<py::function>(new py::function(std::move(f)), [](py::function* p) {
+    if (!Py_IsInitialized()) return;  // the interpreter is gone: leak
+    PyGILState_STATE s = PyGILState_Ensure();
+    delete p;
+    PyGILState_Release(s);
+  });
+}
+using Rdd = dstream::RDD<PyBlock>;
+
+// A Python function raised: its traceback text (formatted by the package's wrapper) is the message.
+struct PythonError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs f under the GIL; a Python exception becomes a PythonError carrying its traceback as
+// Python prints it, so that nothing Python-owned crosses to the engine's threads.
+template <class F>
+auto withGil(F&& f) {
+  py::gil_scoped_acquire gil;
+  try {
+    return f();
+  } catch (py::error_already_set& e) {
+    std::string text;
+    try {
+      py::object lines = py::module_::import("traceback").attr("format_exception")(e.type(), e.value(), e.trace());
+      text = py::str("").attr("join")(lines).cast<std::string>();
+    } catch (const std::exception&) {
+      text = e.what();
+    }
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    throw PythonError(text);
+  }
+}
+
+// REQUIRES: the GIL is held.
+py::list toPython(const Rdd& rdd) {
+  py::list parts;
+  for (std::size_t i = 0; i < rdd.numPartitions(); ++i) {
+    auto p = rdd.partition(i);
+    parts.append(p.empty() ? py::list() : p.front().get());
+  }
+  return parts;
+}
+
+// REQUIRES: the GIL is held. `parts` is an iterable of iterables (partitions).
+Rdd fromPython(const py::handle& parts, const Rdd& like) {
+  std::vector<std::vector<PyBlock>> out;
+  for (auto p : parts) out.push_back({PyBlock(py::list(py::reinterpret_borrow<py::object>(p)))});
+  return Rdd::fromPartitions(std::move(out), like.pool());
+}
+
+dstream::Duration toDuration(double seconds) {
+  return std::chrono::duration_cast<dstream::Duration>(std::chrono::duration<double>(seconds) +
+                                                       std::chrono::microseconds(500));
+}
+
+double toSeconds(dstream::Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Lines of a native source become one Python list of str per partition.
+Stream linesToPython(dstream::DStream<std::string_view> lines) {
+  return lines.mapPartitions([](std::span<const std::string_view> part) {
+    return std::vector<PyBlock>{withGil([&] {
+      py::list l(part.size());
+      for (std::size_t i = 0; i < part.size(); ++i) {
+        PyObject* s = PyUnicode_DecodeUTF8(part[i].data(), static_cast<Py_ssize_t>(part[i].size()), "replace");
+        if (s == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(l.ptr(), static_cast<Py_ssize_t>(i), s);
+      }
+      return PyBlock(std::move(l));
+    })};
+  });
+}
+
+class Context {
+ public:
+  Context(const std::string& master, double batchSeconds, bool manualClock) {
+    dstream::ContextOptions options;
+    if (manualClock) {
+      clock_ = std::make_shared<dstream::ManualClock>();
+      options.clock = clock_;
+    }
+    ssc_ = std::make_unique<dstream::StreamingContext>(master, toDuration(batchSeconds), options);
+  }
+  // The engine's destructor stops it and waits for the running batch, which may need the GIL.
+  ~Context() {
+    py::gil_scoped_release release;
+    ssc_.reset();
+  }
+  dstream::StreamingContext& ssc() { return *ssc_; }
+  void advanceClock(double seconds) {
+    if (!clock_) throw dstream::Error(dstream::ErrorCode::kFailedPrecondition, "advanceClock: the context has no manual clock");
+    clock_->advance(toDuration(seconds));
+  }
+  double now() const { return toSeconds(ssc_->clock().now().time_since_epoch()); }
+
+ private:
+  std::shared_ptr<dstream::ManualClock> clock_;
+  std::unique_ptr<dstream::StreamingContext> ssc_;
+};
+
+using Queue = dstream::RDDQueue<PyBlock>;
+
+}  // namespace
+
+PYBIND11_MODULE(_dstream, m) {
+  m.doc() = "dstream's engine with Python objects as elements (one Python list per partition)";
+  static py::exception<PythonError> pythonError(m, "PythonFunctionError");
+  static py::exception<dstream::Error> engineError(m, "EngineError");
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const PythonError& e) {
+      pythonError(e.what());
+    } catch (const dstream::Error& e) {
+      // A batch's failure may wrap a Python error's text: keep it readable as such.
+      engineError(e.what());
+    }
+  });
+
+  py::class_<Stream>(m, "Stream")
+      .def("transform",
+           [](const Stream& s, py::function f) {
+             auto fn = share(std::move(f));
+             return Stream(s.transform([fn](const Rdd& rdd, dstream::Time t) {
+               return withGil([&] { return fromPython((*fn)(dstream::toMillis(t), toPython(rdd)), rdd); });
+             }));
+           })
+      .def("transformWith",
+           [](const Stream& s, const Stream& other, py::function f) {
+             auto fn = share(std::move(f));
+             return Stream(s.transformWith(other, [fn](const Rdd& a, const Rdd& b, dstream::Time t) {
+               return withGil([&] { return fromPython((*fn)(dstream::toMillis(t), toPython(a), toPython(b)), a); });
+             }));
+           })
+      .def("mapPartitions",
+           [](const Stream& s, py::function f) {
+             // f(list) -> iterable, once per partition, on the pool (GIL per partition).
+             auto fn = share(std::move(f));
+             return Stream(s.mapPartitions([fn](std::span<const PyBlock> part) {
+               return std::vector<PyBlock>{withGil([&] {
+                 return PyBlock(py::list(part.empty() ? (*fn)(py::list()) : (*fn)(part.front().get())));
+               })};
+             }));
+           })
+      .def("union", [](const Stream& s, const Stream& other) { return Stream(s.union_(other)); })
+      .def("window", [](const Stream& s, double window, std::optional<double> slide) {
+             std::optional<dstream::Duration> sl;
+             if (slide) sl = toDuration(*slide);
+             return Stream(s.window(toDuration(window), sl));
+           }, py::arg("window"), py::arg("slide") = py::none())
+      .def("foreachRDD",
+           [](const Stream& s, py::function f) {
+             auto fn = share(std::move(f));
+             s.foreachRDD([fn](const Rdd& rdd, dstream::Time t) {
+               withGil([&] { (*fn)(dstream::toMillis(t), toPython(rdd)); });
+             });
+           })
+      .def("slideDuration", [](const Stream& s) { return toSeconds(s.slideDuration()); });
+
+  py::class_<Queue, std::shared_ptr<Queue>>(m, "Queue")
+      .def(py::init<>())
+      .def("push", [](Queue& q, const py::iterable& parts) {
+        q.push(fromPython(parts, Rdd()));
+      });
+
+  py::class_<Context>(m, "Context")
+      .def(py::init<const std::string&, double, bool>(), py::arg("master"), py::arg("batchSeconds"),
+           py::arg("manualClock") = false)
+      .def("textFileStream", [](Context& c, const std::string& dir) { return linesToPython(c.ssc().textFileStream(dir)); })
+      .def("socketTextStream",
+           [](Context& c, const std::string& host, int port) { return linesToPython(c.ssc().socketTextStream(host, port)); })
+      .def("queueStream",
+           [](Context& c, std::shared_ptr<Queue> q, bool oneAtATime, const py::object& defaultParts) {
+             std::optional<Rdd> def;
+             if (!defaultParts.is_none()) def = fromPython(defaultParts, Rdd());
+             return Stream(c.ssc().queueStream(std::move(q), oneAtATime, std::move(def)));
+           })
+      .def("checkpoint", [](Context& c, const std::string& dir) { c.ssc().checkpoint(dir); })
+      .def("remember", [](Context& c, double s) { c.ssc().remember(toDuration(s)); })
+      .def("start", [](Context& c) { c.ssc().start(); }, py::call_guard<py::gil_scoped_release>())
+      .def("stop", [](Context& c, bool graceful) { c.ssc().stop(graceful); }, py::arg("graceful") = false,
+           py::call_guard<py::gil_scoped_release>())
+      .def("awaitTerminationOrTimeout",
+           [](Context& c, double seconds) { return c.ssc().awaitTerminationOrTimeout(toDuration(seconds)); },
+           py::call_guard<py::gil_scoped_release>())
+      .def("state", [](Context& c) { return static_cast<int>(c.ssc().getState()); })
+      .def("defaultParallelism", [](Context& c) { return c.ssc().defaultParallelism(); })
+      .def("batchDuration", [](Context& c) { return toSeconds(c.ssc().batchDuration()); })
+      .def("advanceClock", &Context::advanceClock, py::call_guard<py::gil_scoped_release>())
+      .def("now", &Context::now);
+}

@@ -1,0 +1,116 @@
+"""SparkConf and a small SparkContext: what a streaming program needs from pyspark's core."""
+import os
+
+from dstream.rdd import RDD
+
+# Set by dstream-submit's --master, as spark-submit sets spark.master.
+MASTER_ENV = "DSTREAM_SUBMIT_MASTER"
+
+
+def _parse_master(master):
+    """The N of local[N] (local = 1, local[*] = the machine's cores), as pyspark's local master."""
+    if master == "local":
+        return 1
+    if master.startswith("local[") and master.endswith("]"):
+        n = master[len("local["):-1]
+        if n == "*":
+            return os.cpu_count() or 1
+        if n.isdigit() and int(n) > 0:
+            return int(n)
+    raise ValueError("dstream runs only local masters: 'local', 'local[N]' or 'local[*]', not %r" % master)
+
+
+class SparkConf:
+    """pyspark's SparkConf: string settings; dstream reads spark.master and spark.app.name."""
+
+    def __init__(self, loadDefaults=True):
+        self._conf = {}
+        if loadDefaults and os.environ.get(MASTER_ENV):
+            self._conf["spark.master"] = os.environ[MASTER_ENV]
+
+    def set(self, key, value):
+        self._conf[key] = str(value)
+        return self
+
+    def setMaster(self, value):
+        return self.set("spark.master", value)
+
+    def setAppName(self, value):
+        return self.set("spark.app.name", value)
+
+    def setIfMissing(self, key, value):
+        if key not in self._conf:
+            self.set(key, value)
+        return self
+
+    def setAll(self, pairs):
+        for k, v in pairs:
+            self.set(k, v)
+        return self
+
+    def get(self, key, defaultValue=None):
+        return self._conf.get(key, defaultValue)
+
+    def getAll(self):
+        return list(self._conf.items())
+
+    def contains(self, key):
+        return key in self._conf
+
+
+class SparkContext:
+    """pyspark's SparkContext(master=None, appName=None, conf=None), for local masters.
+
+    As in Spark, a master given here wins over the conf, which wins over dstream-submit's --master.
+    """
+
+    _active = None
+
+    def __init__(self, master=None, appName=None, conf=None):
+        if SparkContext._active is not None:
+            raise ValueError("Cannot run multiple SparkContexts at once; existing SparkContext(app=%s, master=%s)"
+                             % (SparkContext._active.appName, SparkContext._active.master))
+        self._conf = conf if conf is not None else SparkConf()
+        if master is not None:
+            self._conf.setMaster(master)
+        if appName is not None:
+            self._conf.setAppName(appName)
+        if not self._conf.contains("spark.master"):
+            raise ValueError("A master URL must be set in your configuration")
+        if not self._conf.contains("spark.app.name"):
+            raise ValueError("An application name must be set in your configuration")
+        self.master = self._conf.get("spark.master")
+        self.appName = self._conf.get("spark.app.name")
+        self._parallelism = _parse_master(self.master)
+        self._stopped = False
+        SparkContext._active = self
+
+    @property
+    def defaultParallelism(self):
+        return self._parallelism
+
+    def getConf(self):
+        return self._conf
+
+    def parallelize(self, c, numSlices=None):
+        """An RDD of c's elements in numSlices (default: defaultParallelism) nearly equal partitions."""
+        data = list(c)
+        n = numSlices if numSlices is not None else self._parallelism
+        if n < 1:
+            raise ValueError("numSlices must be at least 1, not %r" % n)
+        parts = [data[len(data) * i // n:len(data) * (i + 1) // n] for i in range(n)]
+        return RDD(parts, self)
+
+    def emptyRDD(self):
+        return RDD([], self)
+
+    def setLogLevel(self, logLevel):
+        """Checks the level as pyspark does; it does not filter the engine's log yet (issue 12)."""
+        levels = {"ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"}
+        if logLevel.upper() not in levels:
+            raise ValueError("Supplied level %s did not match one of: %s" % (logLevel, ",".join(sorted(levels))))
+
+    def stop(self):
+        self._stopped = True
+        if SparkContext._active is self:
+            SparkContext._active = None

@@ -1,0 +1,427 @@
+"""StreamingContext and DStream: pyspark.streaming's API over the native engine.
+
+Elements flow through the engine as Python lists, one per partition (see _dstream.cc). Narrow
+steps (map, flatMap, filter, ...) compose into one Python function per partition, run by the
+engine once per partition under the GIL; keyed steps, windows with an inverse and state run
+once per batch on the batch thread, over the batch's RDD (dstream.rdd), as pyspark runs them.
+"""
+import atexit
+import datetime
+import operator
+import os
+import tempfile
+
+from dstream import _dstream
+from dstream.rdd import RDD, _default_partitions
+
+
+class StreamingError(Exception):
+    """A batch failed; the message holds the Python traceback of the user function that raised."""
+
+
+def _arity(f):
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return 2
+    n = code.co_argcount
+    if hasattr(f, "__self__"):
+        n -= 1
+    return n
+
+
+def _with_time(f):
+    """pyspark's convention: f(rdd) or f(time, rdd)."""
+    if _arity(f) == 1:
+        return lambda t, rdd: f(rdd)
+    return f
+
+
+def _time(ms):
+    return datetime.datetime.fromtimestamp(ms / 1000.0)
+
+
+_running = []  # contexts to stop before the interpreter exits (their threads take the GIL)
+
+
+@atexit.register
+def _stop_all():
+    for ssc in list(_running):
+        ssc.stop(stopSparkContext=False)
+
+
+class StreamingContext:
+    """pyspark's StreamingContext(sparkContext, batchDuration): batchDuration in seconds."""
+
+    _active = None
+
+    def __init__(self, sparkContext, batchDuration=None):
+        if batchDuration is None:
+            raise ValueError("batchDuration is required (seconds)")
+        if StreamingContext._active is not None:
+            raise ValueError("Only one StreamingContext may be active in this process")
+        self._sc = sparkContext
+        manual = sparkContext.getConf().get("dstream.test.manualClock", "false") == "true"
+        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manual)
+        self._batchDuration = float(batchDuration)
+        self._stopped = False
+        StreamingContext._active = self
+
+    @property
+    def sparkContext(self):
+        return self._sc
+
+    @classmethod
+    def getActive(cls):
+        return cls._active
+
+    # ---- sources ----
+    def textFileStream(self, directory):
+        """Lines (str) of the files that appear in directory (a path or file:// URI) while running."""
+        return DStream(self._ctx.textFileStream(directory), self)
+
+    def socketTextStream(self, hostname, port, storageLevel=None):
+        """Lines (str, UTF-8) received from hostname:port; reconnects as Spark's receiver does."""
+        return DStream(self._ctx.socketTextStream(hostname, int(port)), self)
+
+    def queueStream(self, rdds, oneAtATime=True, default=None):
+        """One RDD (or list) of rdds per batch; with oneAtATime=False, all of them in the first."""
+        q = _dstream.Queue()
+        for r in rdds:
+            q.push(self._partitions(r))
+        d = None if default is None else self._partitions(default)
+        return DStream(self._ctx.queueStream(q, oneAtATime, d), self)
+
+    def _partitions(self, r):
+        if isinstance(r, RDD):
+            return r._parts
+        return self._sc.parallelize(r)._parts
+
+    def union(self, *dstreams):
+        if not dstreams:
+            raise ValueError("should have at least one DStream to union")
+        if len(dstreams) == 1 and isinstance(dstreams[0], (list, tuple)):
+            dstreams = dstreams[0]
+        first = dstreams[0]
+        for d in dstreams[1:]:
+            first = first.union(d)
+        return first
+
+    def checkpoint(self, directory):
+        self._ctx.checkpoint(directory)
+
+    def remember(self, duration):
+        self._ctx.remember(float(duration))
+
+    # ---- lifecycle ----
+    def start(self):
+        self._ctx.start()
+        _running.append(self)
+
+    def stop(self, stopSparkContext=True, stopGraceFully=False):
+        if not self._stopped:
+            self._ctx.stop(stopGraceFully)
+            self._stopped = True
+        if self in _running:
+            _running.remove(self)
+        if StreamingContext._active is self:
+            StreamingContext._active = None
+        if stopSparkContext:
+            self._sc.stop()
+
+    def awaitTermination(self, timeout=None):
+        """Waits until stop(), or timeout seconds. Re-raises a failed batch's error (StreamingError).
+
+        Ctrl-C (KeyboardInterrupt) stops the context gracefully, then propagates.
+        """
+        if timeout is not None:
+            self.awaitTerminationOrTimeout(timeout)
+            return
+        while not self.awaitTerminationOrTimeout(0.25):
+            pass
+
+    def awaitTerminationOrTimeout(self, timeout):
+        """True if the context stopped within timeout seconds; re-raises a failed batch's error."""
+        try:
+            return self._ctx.awaitTerminationOrTimeout(float(timeout))
+        except (_dstream.PythonFunctionError, _dstream.EngineError) as e:
+            raise StreamingError(str(e)) from None
+        except KeyboardInterrupt:
+            self.stop(stopSparkContext=False, stopGraceFully=True)
+            raise
+
+    # Test hook: with SparkConf().set("dstream.test.manualClock", "true"), moves the clock.
+    def TEST_advanceClock(self, seconds):
+        self._ctx.advanceClock(float(seconds))
+
+
+
+
+class DStream:
+    """pyspark's DStream. Narrow steps are composed (as pyspark's PipelinedDStream) and run once
+    per partition; `_native()` is the engine stream they end in."""
+
+    def __init__(self, native, ssc, func=None):
+        self._ssc = ssc
+        self._base = native  # engine stream (when func is None, this stream itself)
+        self._func = func  # partition iterator -> iterator, applied on _base
+        self._materialised = None
+
+    def _native(self):
+        if self._func is None:
+            return self._base
+        if self._materialised is None:
+            f = self._func
+            self._materialised = self._base.mapPartitions(lambda part: list(f(iter(part))))
+        return self._materialised
+
+    def _ctx(self):
+        return self._ssc._sc
+
+    # ---- narrow (fused) ----
+    def mapPartitions(self, f, preservesPartitioning=False):
+        if self._func is None or self._materialised is not None:
+            return DStream(self._native(), self._ssc, func=f)
+        g = self._func
+        return DStream(self._base, self._ssc, func=lambda it: f(g(it)))
+
+    def mapPartitionsWithIndex(self, f, preservesPartitioning=False):
+        return self.transform(lambda rdd: rdd.mapPartitionsWithIndex(f))
+
+    def map(self, f, preservesPartitioning=False):
+        return self.mapPartitions(lambda it: map(f, it))
+
+    def flatMap(self, f, preservesPartitioning=False):
+        return self.mapPartitions(lambda it: (y for x in it for y in f(x)))
+
+    def filter(self, f):
+        return self.mapPartitions(lambda it: filter(f, it))
+
+    def mapValues(self, f):
+        return self.map(lambda kv: (kv[0], f(kv[1])))
+
+    def flatMapValues(self, f):
+        return self.flatMap(lambda kv: ((kv[0], v) for v in f(kv[1])))
+
+    def glom(self):
+        return self.mapPartitions(lambda it: [list(it)])
+
+    # ---- per batch ----
+    def transform(self, func):
+        """func(rdd) or func(time, rdd) -> RDD, once per batch (time: datetime)."""
+        f = _with_time(func)
+        return self._transform_ms(lambda ms, rdd: f(_time(ms), rdd))
+
+    def _transform_ms(self, f):
+        """f(batch time in ms, rdd) -> RDD."""
+        ctx = self._ctx()
+
+        def run(ms, parts):
+            r = f(ms, RDD(parts, ctx))
+            if not isinstance(r, RDD):
+                raise TypeError("transform: the function must return an RDD, not %s" % type(r).__name__)
+            return r._parts
+        return DStream(self._native().transform(run), self._ssc)
+
+    def transformWith(self, func, other, keepSerializer=False):
+        """func(rdd_a, rdd_b) or func(time, rdd_a, rdd_b) -> RDD, once per batch."""
+        f = func if _arity(func) == 3 else (lambda t, a, b: func(a, b))
+        ctx = self._ctx()
+
+        def run(ms, a, b):
+            return f(_time(ms), RDD(a, ctx), RDD(b, ctx))._parts
+        return DStream(self._native().transformWith(other._native(), run), self._ssc)
+
+    def count(self):
+        """One element per batch: its number of elements (0 for an empty batch)."""
+        return self.transform(lambda rdd: RDD([[rdd.count()]], rdd.ctx))
+
+    def reduce(self, func):
+        """The batch reduced with func; an empty batch yields no element."""
+        return self.transform(lambda rdd: RDD([[] if rdd.isEmpty() else [rdd.reduce(func)]], rdd.ctx))
+
+    def countByValue(self):
+        return self.map(lambda x: (x, 1)).reduceByKey(operator.add)
+
+    def repartition(self, numPartitions):
+        return self.transform(lambda rdd: rdd.repartition(numPartitions))
+
+    def union(self, other):
+        if self._slide() != other._slide():
+            raise ValueError("the two DStream should have same slide duration")
+        return DStream(self._native().union(other._native()), self._ssc)
+
+    def cache(self):
+        return DStream(self._native(), self._ssc)
+
+    def persist(self, storageLevel=None):
+        return self.cache()
+
+    def _slide(self):
+        return self._native().slideDuration()
+
+    # ---- keyed ----
+    def combineByKey(self, createCombiner, mergeValue, mergeCombiners, numPartitions=None):
+        return self.transform(lambda rdd: rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions))
+
+    def reduceByKey(self, func, numPartitions=None):
+        return self.transform(lambda rdd: rdd.reduceByKey(func, numPartitions))
+
+    def groupByKey(self, numPartitions=None):
+        return self.transform(lambda rdd: rdd.groupByKey(numPartitions))
+
+    def partitionBy(self, numPartitions, partitionFunc=hash):
+        return self.transform(lambda rdd: rdd.partitionBy(numPartitions, partitionFunc))
+
+    def cogroup(self, other, numPartitions=None):
+        return self.transformWith(lambda a, b: a.cogroup(b, numPartitions), other)
+
+    def join(self, other, numPartitions=None):
+        return self.transformWith(lambda a, b: a.join(b, numPartitions), other)
+
+    def leftOuterJoin(self, other, numPartitions=None):
+        return self.transformWith(lambda a, b: a.leftOuterJoin(b, numPartitions), other)
+
+    def rightOuterJoin(self, other, numPartitions=None):
+        return self.transformWith(lambda a, b: a.rightOuterJoin(b, numPartitions), other)
+
+    def fullOuterJoin(self, other, numPartitions=None):
+        return self.transformWith(lambda a, b: a.fullOuterJoin(b, numPartitions), other)
+
+    def context(self):
+        """The StreamingContext this stream belongs to."""
+        return self._ssc
+
+    # ---- windows ----
+    def window(self, windowDuration, slideDuration=None):
+        """Every slideDuration seconds, the union of the batches of the last windowDuration seconds."""
+        return DStream(self._native().window(float(windowDuration),
+                                             None if slideDuration is None else float(slideDuration)), self._ssc)
+
+    def reduceByWindow(self, reduceFunc, invReduceFunc, windowDuration, slideDuration):
+        keyed = self.map(lambda x: (1, x))
+        reduced = keyed.reduceByKeyAndWindow(reduceFunc, invReduceFunc, windowDuration, slideDuration, 1)
+        return reduced.map(lambda kv: kv[1])
+
+    def countByWindow(self, windowDuration, slideDuration):
+        return self.map(lambda x: 1).reduceByWindow(operator.add, operator.sub, windowDuration, slideDuration)
+
+    def countByValueAndWindow(self, windowDuration, slideDuration, numPartitions=None):
+        keyed = self.map(lambda x: (x, 1))
+        counted = keyed.reduceByKeyAndWindow(operator.add, operator.sub, windowDuration, slideDuration,
+                                             numPartitions, None)
+        return counted.filter(lambda kv: kv[1] > 0)
+
+    def groupByKeyAndWindow(self, windowDuration, slideDuration, numPartitions=None):
+        return self.window(windowDuration, slideDuration).groupByKey(numPartitions)
+
+    def reduceByKeyAndWindow(self, func, invFunc, windowDuration, slideDuration=None, numPartitions=None,
+                             filterFunc=None):
+        """pyspark's reduceByKeyAndWindow. With invFunc, each window is the previous one plus the
+        batches that entered minus (invFunc) those that left; keys stay (with their reduced value)
+        unless filterFunc drops them. Without invFunc, the window's batches are reduced afresh."""
+        reduced = self.reduceByKey(func, numPartitions)
+        if invFunc is None:
+            out = reduced.window(windowDuration, slideDuration).reduceByKey(func, numPartitions)
+            return out.filter(filterFunc) if filterFunc is not None else out
+        window_ms = int(round(float(windowDuration) * 1000))
+        slide_ms = int(round(float(slideDuration if slideDuration is not None else self._slide()) * 1000))
+        batches = {}  # batch time (ms) -> {key: value reduced over the batch}; batch thread only
+        state = {"time": None, "value": None}
+
+        def record(ms, rdd):
+            batches[ms] = dict(rdd.collect())
+            return rdd
+
+        recorded = reduced._transform_ms(record)
+
+        def incremental(ms, rdd):
+            n = _default_partitions(rdd.ctx, numPartitions)
+            times = sorted(batches)
+            if state["time"] is not None and state["time"] == ms - slide_ms:
+                acc = dict(state["value"])
+                for b in times:
+                    if ms - slide_ms - window_ms < b <= ms - window_ms:
+                        for k, v in batches[b].items():
+                            if k in acc:
+                                acc[k] = invFunc(acc[k], v)
+                for b in times:
+                    if ms - slide_ms < b <= ms:
+                        for k, v in batches[b].items():
+                            acc[k] = func(acc[k], v) if k in acc else v
+            else:
+                acc = {}
+                for b in times:
+                    if ms - window_ms < b <= ms:
+                        for k, v in batches[b].items():
+                            acc[k] = func(acc[k], v) if k in acc else v
+            if filterFunc is not None:
+                acc = {k: v for k, v in acc.items() if filterFunc((k, v))}
+            state["time"], state["value"] = ms, acc
+            for b in times:
+                if b <= ms - window_ms:
+                    del batches[b]
+            return RDD([[kv for kv in acc.items() if hash(kv[0]) % n == i] for i in range(n)], rdd.ctx)
+
+        return recorded.window(windowDuration, slideDuration)._transform_ms(incremental)
+
+    # ---- state ----
+    def updateStateByKey(self, updateFunc, numPartitions=None, initialRDD=None):
+        """updateFunc(newValues: list, oldState or None) -> new state, or None to drop the key;
+        called every batch for every key with state or new values, as in pyspark."""
+        state = {}
+        if initialRDD is not None:
+            state.update(initialRDD.collect() if isinstance(initialRDD, RDD) else initialRDD)
+
+        def update(rdd):
+            n = _default_partitions(rdd.ctx, numPartitions)
+            new = dict(rdd.groupByKey(numPartitions).collect())
+            for k in set(state) | set(new):
+                s = updateFunc(new.get(k, []), state.get(k))
+                if s is None:
+                    state.pop(k, None)
+                else:
+                    state[k] = s
+            return RDD([[kv for kv in state.items() if hash(kv[0]) % n == i] for i in range(n)], rdd.ctx)
+
+        return self.transform(update)
+
+    # ---- outputs ----
+    def foreachRDD(self, func):
+        """func(rdd) or func(time, rdd), on the batch thread, for every batch (time: datetime)."""
+        f = _with_time(func)
+        self._foreach_ms(lambda ms, rdd: f(_time(ms), rdd))
+
+    def _foreach_ms(self, f):
+        ctx = self._ctx()
+        self._native().foreachRDD(lambda ms, parts: f(ms, RDD(parts, ctx)))
+
+    def pprint(self, num=10):
+        """pyspark's pprint: a header with the batch time, then print() of the first num elements."""
+        def takeAndPrint(time, rdd):
+            taken = rdd.take(num + 1)
+            lines = ["-------------------------------------------", "Time: %s" % time,
+                     "-------------------------------------------"]
+            lines += [str(record) for record in taken[:num]]
+            if len(taken) > num:
+                lines.append("...")
+            lines.append("")
+            print("\n".join(lines), flush=True)
+        self.foreachRDD(takeAndPrint)
+
+    def saveAsTextFiles(self, prefix, suffix=None):
+        """Each batch to the directory "prefix-<ms>[.suffix]": part-NNNNN files of str(element)
+        lines and _SUCCESS; the directory appears at once (written aside, then renamed)."""
+        def save(ms, rdd):
+            path = prefix + "-" + str(ms) + ("." + suffix if suffix else "")
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+            tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", dir=parent)
+            for i, part in enumerate(rdd._parts):
+                with open(os.path.join(tmp, "part-%05d" % i), "w", encoding="utf-8") as out:
+                    for x in part:
+                        out.write(str(x) + "\n")
+            open(os.path.join(tmp, "_SUCCESS"), "w").close()
+            os.rename(tmp, path)
+        self._foreach_ms(save)
+
+

@@ -1,0 +1,4 @@
+"""pyspark.streaming's names for dstream's classes (see dstream-submit)."""
+from dstream import DStream, StreamingContext
+
+__all__ = ["StreamingContext", "DStream"]
