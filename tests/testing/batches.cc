@@ -24,4 +24,14 @@ namespace dstream::testing {
   return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult runNumberedBatches(StreamingContext& ssc, ManualClock& clock, Time zero, int from, int to,
+                                              const std::function<void(int)>& before) {
+  for (int i = from; i <= to; ++i) {
+    if (before) before(i);
+    auto done = runBatchAt(ssc, clock, zero + ssc.batchDuration() * i);
+    if (!done) return done << " (batch " << i << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace dstream::testing

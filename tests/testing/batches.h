@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "dstream/clock.h"
 #include "dstream/streaming_context.h"
 #include "testing/wait.h"
@@ -21,5 +23,11 @@ namespace dstream::testing {
 // apart. REQUIRES: `ssc` has started and runs on `clock`.
 ::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, int n);
 ::testing::AssertionResult runBatches(StreamingContext& ssc, ManualClock& clock, Time first, int n);
+
+// Runs the batches numbered `from`..`to` (batch i at zero + i batch durations), calling
+// `before(i)` ahead of each: a file-stream test writes batch i's input there.
+// REQUIRES: `ssc` has started and runs on `clock`.
+::testing::AssertionResult runNumberedBatches(StreamingContext& ssc, ManualClock& clock, Time zero, int from, int to,
+                                              const std::function<void(int)>& before = {});
 
 }  // namespace dstream::testing

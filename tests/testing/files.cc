@@ -15,9 +15,10 @@
 
 namespace dstream::testing {
 
-TempDir::TempDir(std::string_view prefix) {
-  std::string pattern = "/tmp/";
-  pattern.append(prefix).append("-XXXXXX");
+TempDir::TempDir(std::string_view prefix) : TempDir(prefix, "/tmp") {}
+
+TempDir::TempDir(std::string_view prefix, const std::filesystem::path& parent) {
+  std::string pattern = (parent / prefix).string() + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
   path_ = pattern;
 }

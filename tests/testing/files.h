@@ -17,6 +17,8 @@ class TempDir {
  public:
   // Creates /tmp/<prefix>-XXXXXX; throws std::runtime_error if it cannot.
   explicit TempDir(std::string_view prefix = "dstream-test");
+  // Creates <parent>/<prefix>-XXXXXX (e.g. on /dev/shm for a test that writes many files).
+  TempDir(std::string_view prefix, const std::filesystem::path& parent);
   // Removes the directory and its contents, restoring permissions a test may have taken away.
   ~TempDir();
   TempDir(const TempDir&) = delete;

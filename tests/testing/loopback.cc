@@ -33,7 +33,7 @@ void LoopbackListener::listen() {
   if (::listen(fd_.get(), 8) != 0) throw std::runtime_error(std::string("listen failed: ") + std::strerror(errno));
 }
 
-detail::UniqueFd LoopbackListener::accept(Duration timeout) {
+detail::UniqueFd LoopbackListener::tryAccept(Duration timeout) {
   Deadline deadline(timeout);
   for (;;) {
     pollfd p{fd_.get(), POLLIN, 0};
@@ -44,11 +44,17 @@ detail::UniqueFd LoopbackListener::accept(Duration timeout) {
     } else if (ready < 0 && errno != EINTR) {
       throw std::runtime_error(std::string("poll failed: ") + std::strerror(errno));
     }
-    if (deadline.passed()) {
-      throw std::runtime_error("no client connected to 127.0.0.1:" + std::to_string(port_) + " within " +
-                               std::to_string(timeout.count()) + " ms");
-    }
+    if (deadline.passed()) return {};
   }
+}
+
+detail::UniqueFd LoopbackListener::accept(Duration timeout) {
+  detail::UniqueFd conn = tryAccept(timeout);
+  if (!conn.valid()) {
+    throw std::runtime_error("no client connected to 127.0.0.1:" + std::to_string(port_) + " within " +
+                             std::to_string(timeout.count()) + " ms");
+  }
+  return conn;
 }
 
 void sendAll(int fd, std::string_view data) {

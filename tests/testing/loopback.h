@@ -21,6 +21,9 @@ class LoopbackListener {
   void listen();
   // Returns the next connection; throws if none arrives within `timeout`.
   detail::UniqueFd accept(Duration timeout = kWaitTimeout);
+  // Returns the next connection, or an invalid fd if none arrives within `timeout` (a server
+  // thread that checks between waits whether it should stop).
+  detail::UniqueFd tryAccept(Duration timeout);
 
  private:
   detail::UniqueFd fd_;
