@@ -9,6 +9,7 @@
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
 #include "testing/batches.h"
+#include "testing/errors.h"
 
 namespace dstream {
 namespace {
@@ -47,13 +48,8 @@ TEST(StreamingContextTest, DefiningAfterStartAndStartingTwiceAreErrors) {
   auto s = ssc.queueStream(std::make_shared<RDDQueue<int>>());
   s.pprint();
   ssc.start();
-  try {
-    s.map([](int x) { return x; }).pprint();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-    EXPECT_NE(std::string(e.what()).find("before start()"), std::string::npos) << e.what();
-  }
+  testing::expectErrorContaining([&] { s.map([](int x) { return x; }).pprint(); }, ErrorCode::kFailedPrecondition,
+                                 "before start()");
   EXPECT_THROW(ssc.start(), Error);
   ssc.stop();
   EXPECT_EQ(ssc.getState(), StreamingContext::State::kStopped);
@@ -79,13 +75,8 @@ TEST(StreamingContextTest, AUserExceptionFailsTheBatchAndIsRethrownWithItsTime) 
   ssc.queueStream(q).map([](int x) { if (x == 2) throw std::runtime_error("bad element 2"); return x; }).pprint();
   ssc.start();
   clock->setTime(timeFromMillis(1000));
-  try {
-    ssc.awaitTermination();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInternal);
-    EXPECT_NE(std::string(e.what()).find("batch at 1000 ms failed: bad element 2"), std::string::npos) << e.what();
-  }
+  testing::expectErrorContaining([&] { ssc.awaitTermination(); }, ErrorCode::kInternal,
+                                 "batch at 1000 ms failed: bad element 2");
   EXPECT_EQ(ssc.getState(), StreamingContext::State::kStopped);
 }
 

@@ -16,6 +16,7 @@
 
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
 #include "testing/wait.h"
 
 namespace dstream {
@@ -48,20 +49,32 @@ class Signal {
 };
 
 // Batch 1 moves the clock 45 batches ahead, so that 45 batches are overdue, then stops.
-TEST(LifecycleTest, StopFromAnOutputWhileBehindDropsTheOverdueBatches) {
-  auto clock = clockAt(0);
-  StreamingContext ssc("local[2]", Seconds(1), {.clock = clock});
-  std::atomic<int> batches{0};
-  ssc.queueStream(std::make_shared<RDDQueue<int>>()).foreachRDD([&](const RDD<int>&) {
-    if (batches.fetch_add(1) == 0) {
-      clock->advance(Seconds(45));
-      ssc.stop(/*stopGracefully=*/false);
+// Gives `input` an output that first passes each batch to `each`, then, in batch 1, moves the
+// clock 45 batches ahead (so that 45 batches are overdue) and stops the context; runs the
+// context until it stops. Returns how many batches ran.
+template <class Each>
+int stopFromBatchOneWhileBehind(StreamingContext& ssc, ManualClock& clock, DStream<int> input, bool gracefully,
+                                Each each) {
+  auto batches = std::make_shared<std::atomic<int>>(0);
+  input.foreachRDD([&ssc, &clock, batches, gracefully, each](const RDD<int>& rdd) mutable {
+    each(rdd);
+    if (batches->fetch_add(1) == 0) {
+      clock.advance(Seconds(45));
+      ssc.stop(gracefully);
     }
   });
   ssc.start();
-  clock->advance(Seconds(1));
-  ASSERT_TRUE(ssc.awaitTerminationOrTimeout(kWaitTimeout)) << "the context did not stop";
-  EXPECT_EQ(batches.load(), 1) << "a non-graceful stop ran the overdue batches";
+  clock.advance(Seconds(1));
+  EXPECT_TRUE(ssc.awaitTerminationOrTimeout(kWaitTimeout)) << "the context did not stop";
+  return batches->load();
+}
+
+TEST(LifecycleTest, StopFromAnOutputWhileBehindDropsTheOverdueBatches) {
+  auto clock = clockAt(0);
+  StreamingContext ssc("local[2]", Seconds(1), {.clock = clock});
+  int batches = stopFromBatchOneWhileBehind(ssc, *clock, ssc.queueStream(std::make_shared<RDDQueue<int>>()),
+                                            /*gracefully=*/false, [](const RDD<int>&) {});
+  EXPECT_EQ(batches, 1) << "a non-graceful stop ran the overdue batches";
 }
 
 TEST(LifecycleTest, StopFromAnotherThreadWhileBehindDropsTheOverdueBatches) {
@@ -94,20 +107,13 @@ TEST(LifecycleTest, GracefulStopWhileBehindProcessesEveryReceivedBatch) {
   auto q = std::make_shared<RDDQueue<int>>();
   for (int i = 1; i <= 10; ++i) q->push({i});
   std::vector<int> seen;  // written on the batch thread only
-  std::atomic<int> batches{0};
-  ssc.queueStream(q).foreachRDD([&](const RDD<int>& rdd) {
-    for (int x : rdd.collect()) seen.push_back(x);
-    if (batches.fetch_add(1) == 0) {
-      clock->advance(Seconds(45));
-      ssc.stop(/*stopGracefully=*/true);
-    }
-  });
-  ssc.start();
-  clock->advance(Seconds(1));
-  ASSERT_TRUE(ssc.awaitTerminationOrTimeout(kWaitTimeout)) << "the context did not stop";
+  int batches = stopFromBatchOneWhileBehind(ssc, *clock, ssc.queueStream(q), /*gracefully=*/true,
+                                            [&seen](const RDD<int>& rdd) {
+                                              for (int x : rdd.collect()) seen.push_back(x);
+                                            });
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   // Every batch up to the one filling at the stop (time 46 s) ran: batches 1 s ... 47 s.
-  EXPECT_EQ(batches.load(), 47);
+  EXPECT_EQ(batches, 47);
 }
 
 TEST(LifecycleTest, ConcurrentStopsAllReturnOnceTheContextStopped) {
@@ -214,13 +220,9 @@ TEST(LifecycleTest, ListenersAddedWhileBatchesRunAreCalled) {
     }
   });
   // Batches run while the listeners are being added (the race TSan would see).
-  for (int b = 1; b <= 20; ++b) {
-    clock->advance(Seconds(1));
-    ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(b * 1000), kWaitTimeout)) << "batch " << b;
-  }
+  ASSERT_TRUE(testing::runBatches(ssc, *clock, 20));
   adder.join();
-  clock->advance(Seconds(1));
-  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(21'000), kWaitTimeout));
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, timeFromMillis(21'000)));
   ssc.stop();  // the batch's listeners have run when stop() returns
   for (auto& l : listeners) EXPECT_GE(l->completed.load(), 1);
 }

@@ -12,6 +12,7 @@
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
 #include "testing/batches.h"
+#include "testing/files.h"
 
 namespace dstream {
 namespace {
@@ -101,9 +102,8 @@ TEST(FormatTest, BuiltInTextForms) {
 }
 
 TEST(SaveAsTextFilesTest, OneCompleteDirectoryPerBatchAndAReRunReplacesIt) {
-  char tmpl[] = "/tmp/dstream-save-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::filesystem::path dir(tmpl);
+  testing::TempDir tmp("dstream-save");
+  const std::filesystem::path& dir = tmp.path();
   auto clock = std::make_shared<ManualClock>();
   StreamingContext ssc("local[2]", Seconds(1), {.clock = clock});
   auto q = std::make_shared<RDDQueue<std::pair<std::string, int>>>();
@@ -112,29 +112,24 @@ TEST(SaveAsTextFilesTest, OneCompleteDirectoryPerBatchAndAReRunReplacesIt) {
   runBatches(ssc, *clock, 2);
   auto batch = dir / "out-1000.txt";
   ASSERT_TRUE(std::filesystem::exists(batch / "_SUCCESS"));
-  auto read = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  };
-  EXPECT_EQ(read(batch / "part-00000"), "(a, 1)\n");
-  EXPECT_EQ(read(batch / "part-00001"), "(b, 2)\n(c, 3)\n");
+  using testing::readFile;
+  EXPECT_EQ(readFile(batch / "part-00000"), "(a, 1)\n");
+  EXPECT_EQ(readFile(batch / "part-00001"), "(b, 2)\n(c, 3)\n");
   EXPECT_TRUE(std::filesystem::exists(dir / "out-2000.txt" / "_SUCCESS"));  // an empty batch: a directory too
   // A re-run of batch 1000 (as after a crash) with a stale temporary directory left behind.
   std::filesystem::create_directory(dir / ".out-1000.txt.tmp-1-1");
   detail::writeBatchDirectory(batch.string(), {"(a, 1)\n", "(b, 2)\n(c, 3)\n"});
-  EXPECT_EQ(read(batch / "part-00001"), "(b, 2)\n(c, 3)\n");
+  EXPECT_EQ(readFile(batch / "part-00001"), "(b, 2)\n(c, 3)\n");
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"out-1000.txt", "out-2000.txt"}));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SaveAsTextFilesTest, AnUnwritableLocationFailsTheBatchWithThePath) {
-  char tmpl[] = "/tmp/dstream-save-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::filesystem::path file = std::filesystem::path(tmpl) / "a-file";
-  std::ofstream(file) << "x";
+  testing::TempDir tmp("dstream-save");
+  std::filesystem::path file = tmp / "a-file";
+  testing::writeFile(file, "x");
   EXPECT_THROW(
       {
         try {
@@ -145,7 +140,6 @@ TEST(SaveAsTextFilesTest, AnUnwritableLocationFailsTheBatchWithThePath) {
         }
       },
       Error);
-  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace
@@ -155,8 +149,8 @@ namespace dstream {
 namespace {
 
 TEST(StreamCheckpointIntervalTest, SetsHowOftenStateIsSnapshotted) {
-  char tmpl[] = "/tmp/dstream-ckpt-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  testing::TempDir tmp("dstream-ckpt");
+  const std::string tmpl = tmp.path().string();
   auto clock = std::make_shared<ManualClock>();
   StreamingContext ssc("local", Seconds(1), {.clock = clock});
   ssc.checkpoint(tmpl);
@@ -179,7 +173,6 @@ TEST(StreamCheckpointIntervalTest, SetsHowOftenStateIsSnapshotted) {
   std::sort(states.begin(), states.end());
   // The first batch always snapshots; then every 2 s (the default would be every 10 s).
   EXPECT_EQ(states, (std::vector<std::string>{"state-1000", "state-2000", "state-4000"}));
-  std::filesystem::remove_all(tmpl);
 }
 
 TEST(StreamCheckpointIntervalTest, RejectsAnIntervalThatIsNotAMultipleOfTheSlide) {

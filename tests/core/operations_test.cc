@@ -13,34 +13,17 @@
 
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/errors.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using testing::runStream;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest, expectInvalid (tests/testing/)
 using Batches = std::vector<std::vector<std::string>>;
-using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
-
-template <class T>
-auto sorted(std::vector<std::vector<T>> batches) { return testing::sortedWithinBatches(std::move(batches)); }
 
 // Every operation must give the same result whatever the parallelism and partitioning.
-struct Layout {
-  const char* master;
-  std::size_t partitions;
-};
-class OperationsTest : public ::testing::TestWithParam<Layout> {
- protected:
-  testing::RunOptions opts() const { return {.master = GetParam().master, .partitionsPerBatch = GetParam().partitions}; }
-};
-INSTANTIATE_TEST_SUITE_P(Layouts, OperationsTest,
-                         ::testing::Values(Layout{"local", 1}, Layout{"local[2]", 1}, Layout{"local[2]", 3},
-                                           Layout{"local[4]", 4}),
-                         [](const auto& info) {
-                           std::string name = info.param.master;
-                           for (char& c : name) if (c == '[' || c == ']') c = '_';
-                           return name + std::to_string(info.param.partitions) + "partitions";
-                         });
+DSTREAM_LAYOUT_SUITE(OperationsTest);
 
 TEST_P(OperationsTest, MapUpperCasesEveryElement) {
   auto out = runStream<std::string>({{"hej", "kalle"}, {}, {"Hello"}},
@@ -89,7 +72,7 @@ TEST_P(OperationsTest, ReduceLeavesEmptyBatchesEmpty) {
 
 TEST_P(OperationsTest, CountByValue) {
   auto out = runStream<std::string>({{"a", "b", "a"}, {}}, [](auto s) { return s.countByValue(); }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {}}));
 }
 
 TEST_P(OperationsTest, WordCountReducesByKey) {
@@ -98,7 +81,7 @@ TEST_P(OperationsTest, WordCountReducesByKey) {
         .map([](std::string_view w) { return std::pair<std::string, long>(std::string(w), 1L); })
         .reduceByKey([](long a, long b) { return a + b; });
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 3}, {"b", 1}, {"c", 1}}, {{"b", 1}}, {}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 3}, {"b", 1}, {"c", 1}}, {{"b", 1}}, {}}));
 }
 
 TEST_P(OperationsTest, GroupByKeyCollectsAllValues) {
@@ -244,13 +227,8 @@ TEST_P(OperationsTest, WindowWithSlideEmitsOnSlideTimes) {
 TEST(OperationsValidationTest, WindowNotMultipleOfSlideIsAClearError) {
   StreamingContext ssc("local", Seconds(10));
   auto s = ssc.queueStream(std::make_shared<RDDQueue<int>>());
-  try {
-    s.window(Seconds(25), Seconds(10));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_STREQ(e.what(), "dstream: window: window 25s is not a multiple of the parent's slide 10s; use 20s or 30s");
-  }
+  expectInvalid([&] { s.window(Seconds(25), Seconds(10)); },
+                "dstream: window: window 25s is not a multiple of the parent's slide 10s; use 20s or 30s");
 }
 
 }  // namespace

@@ -15,9 +15,14 @@
 
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
+#include "testing/errors.h"
 
 namespace dstream {
 namespace {
+
+using testing::expectErrorMessage;
+using testing::expectInvalid;
 
 // Sets TZ for one test, so local-time headers are predictable.
 class ScopedTimeZone {
@@ -37,15 +42,22 @@ class ScopedTimeZone {
   std::optional<std::string> old_;
 };
 
-// Starts `ssc` and runs `n` batches on its manual clock; returns false if one did not complete.
-bool runBatches(StreamingContext& ssc, ManualClock& clock, int n) {
+// Starts `ssc`, runs `n` batches on `clock` and stops it; returns what the batches printed.
+std::string printedBy(StreamingContext& ssc, ManualClock& clock, int n) {
+  ::testing::internal::CaptureStdout();
   ssc.start();
-  Time t = dstream::testing::firstBatchTime(ssc);
-  for (int i = 0; i < n; ++i, t += ssc.batchDuration()) {
-    clock.setTime(t);
-    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(30))) return false;
-  }
-  return true;
+  auto ran = testing::runBatches(ssc, clock, n);
+  ssc.stop();
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(ran);
+  return out;
+}
+
+// A queue of `n` one-element batches: {1}, {2}, ... {n}.
+std::shared_ptr<RDDQueue<int>> oneElementBatches(int n) {
+  auto q = std::make_shared<RDDQueue<int>>();
+  for (int i = 1; i <= n; ++i) q->push({i});
+  return q;
 }
 
 const std::string kDashes = "-------------------------------------------\n";
@@ -68,12 +80,7 @@ TEST(PprintTest, HalfSecondBatchesPrintTheirFraction) {
   q->push({7});
   q->push({8});
   ssc.queueStream(q).pprint();
-  ::testing::internal::CaptureStdout();
-  bool ok = runBatches(ssc, *clock, 2);
-  ssc.stop();
-  std::string out = ::testing::internal::GetCapturedStdout();
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(out, kDashes + "Time: 1970-01-01 00:00:00.500000\n" + kDashes + "7\n\n" + kDashes +
+  EXPECT_EQ(printedBy(ssc, *clock, 2), kDashes + "Time: 1970-01-01 00:00:00.500000\n" + kDashes + "7\n\n" + kDashes +
                      "Time: 1970-01-01 00:00:01\n" + kDashes + "8\n\n");
 }
 
@@ -102,12 +109,7 @@ TEST(ScalaPrintTest, PrintShowsTheFirstNElementsInScalaForm) {
   q->push({{"a", {1, "x"}}, {"b", {2, std::nullopt}}, {"c", {3, "z"}}});
   q->push({{"d", {4, std::nullopt}}});
   ssc.queueStream(q).print(2);
-  ::testing::internal::CaptureStdout();
-  bool ok = runBatches(ssc, *clock, 2);
-  ssc.stop();
-  std::string out = ::testing::internal::GetCapturedStdout();
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(out, kDashes + "Time: 1000 ms\n" + kDashes + "(a,(1,Some(x)))\n(b,(2,None))\n...\n\n" + kDashes +
+  EXPECT_EQ(printedBy(ssc, *clock, 2), kDashes + "Time: 1000 ms\n" + kDashes + "(a,(1,Some(x)))\n(b,(2,None))\n...\n\n" + kDashes +
                      "Time: 2000 ms\n" + kDashes + "(d,(4,None))\n\n");
 }
 
@@ -124,11 +126,10 @@ TEST(SliceTest, ReturnsTheBatchesInATimeRangeBothEndsIncluded) {
   auto clock = std::make_shared<ManualClock>();
   StreamingContext ssc("local[2]", Seconds(1), {.clock = clock});
   ssc.remember(Seconds(10));
-  auto q = std::make_shared<RDDQueue<int>>();
-  for (int i = 1; i <= 4; ++i) q->push({i});
-  auto stream = ssc.queueStream(q);
+  auto stream = ssc.queueStream(oneElementBatches(4));
   stream.foreachRDD([](const RDD<int>&) {});
-  ASSERT_TRUE(runBatches(ssc, *clock, 4));
+  ssc.start();
+  ASSERT_TRUE(testing::runBatches(ssc, *clock, 4));
   auto elements = [&](long from, long to) {
     std::vector<int> all;
     for (const auto& rdd : stream.slice(timeFromMillis(from), timeFromMillis(to))) {
@@ -149,11 +150,10 @@ TEST(SliceTest, ReturnsTheBatchesInATimeRangeBothEndsIncluded) {
 TEST(SliceTest, WithoutRememberOnlyTheLastBatchIsKept) {
   auto clock = std::make_shared<ManualClock>();
   StreamingContext ssc("local", Seconds(1), {.clock = clock});
-  auto q = std::make_shared<RDDQueue<int>>();
-  for (int i = 1; i <= 3; ++i) q->push({i});
-  auto stream = ssc.queueStream(q);
+  auto stream = ssc.queueStream(oneElementBatches(3));
   stream.foreachRDD([](const RDD<int>&) {});
-  ASSERT_TRUE(runBatches(ssc, *clock, 3));
+  ssc.start();
+  ASSERT_TRUE(testing::runBatches(ssc, *clock, 3));
   auto slices = stream.slice(timeFromMillis(1000), timeFromMillis(3000));
   ASSERT_EQ(slices.size(), 1u);
   EXPECT_EQ(slices[0].collect(), (std::vector<int>{3}));
@@ -177,7 +177,8 @@ TEST(SliceTest, OnTheBatchThreadComputesBatchesNoOutputAskedFor) {
     std::sort(batch.begin(), batch.end());
     seen.push_back(batch);
   });
-  ASSERT_TRUE(runBatches(ssc, *clock, 2));
+  ssc.start();
+  ASSERT_TRUE(testing::runBatches(ssc, *clock, 2));
   ssc.stop();
   // Batch 2000 reads the batch 1000 it computed before (still remembered) and its own.
   EXPECT_EQ(seen, (std::vector<std::vector<int>>{{10, 20}, {10, 20, 30}}));
@@ -186,32 +187,16 @@ TEST(SliceTest, OnTheBatchThreadComputesBatchesNoOutputAskedFor) {
 TEST(SliceTest, BeforeStartIsAnError) {
   StreamingContext ssc("local", Seconds(1));
   auto stream = ssc.queueStream(std::make_shared<RDDQueue<int>>());
-  try {
-    stream.slice(timeFromMillis(0), timeFromMillis(1000));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-    EXPECT_STREQ(e.what(), "dstream: slice: the stream has not been initialized; call slice after start()");
-  }
+  expectErrorMessage([&] { stream.slice(timeFromMillis(0), timeFromMillis(1000)); }, ErrorCode::kFailedPrecondition,
+                     "dstream: slice: the stream has not been initialized; call slice after start()");
 }
 
 TEST(RememberTest, RejectsBadDurationsASecondCallAndCallsAfterStart) {
   StreamingContext ssc("local", Seconds(1), {.clock = std::make_shared<ManualClock>()});
-  try {
-    ssc.remember(Seconds(0));
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_STREQ(e.what(), "dstream: remember: duration 0ms must be positive");
-  }
+  expectInvalid([&] { ssc.remember(Seconds(0)); }, "dstream: remember: duration 0ms must be positive");
   ssc.remember(Seconds(5));
-  try {
-    ssc.remember(Seconds(6));
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-    EXPECT_STREQ(e.what(), "dstream: remember: the remember duration is already set to 5s; it can be set once");
-  }
+  expectErrorMessage([&] { ssc.remember(Seconds(6)); }, ErrorCode::kFailedPrecondition,
+                     "dstream: remember: the remember duration is already set to 5s; it can be set once");
   ssc.queueStream(std::make_shared<RDDQueue<int>>()).foreachRDD([](const RDD<int>&) {});
   ssc.start();
   EXPECT_THROW(ssc.remember(Seconds(7)), Error);
@@ -222,12 +207,11 @@ TEST(RememberTest, StreamsKeepTheirBatchesForTheDuration) {
   auto clock = std::make_shared<ManualClock>();
   StreamingContext ssc("local", Seconds(1), {.clock = clock});
   ssc.remember(Seconds(3));
-  auto q = std::make_shared<RDDQueue<int>>();
-  for (int i = 1; i <= 5; ++i) q->push({i});
-  auto stream = ssc.queueStream(q);
+  auto stream = ssc.queueStream(oneElementBatches(5));
   DStream<int> doubled = stream.map([](int x) { return 2 * x; });
   doubled.foreachRDD([](const RDD<int>&) {});
-  ASSERT_TRUE(runBatches(ssc, *clock, 5));
+  ssc.start();
+  ASSERT_TRUE(testing::runBatches(ssc, *clock, 5));
   // After batch 5000, (2000, 5000] is kept: three batches, on the output and its parent.
   EXPECT_EQ(doubled.node()->numRemembered(), 3u);
   EXPECT_EQ(stream.node()->numRemembered(), 3u);
@@ -274,11 +258,7 @@ std::pair<std::string, std::vector<long>> runOverGap(Define define) {
   auto seen = std::make_shared<std::vector<long>>();
   define(ssc, gappy, ssc.queueStream(q), seen);
   ssc.start();
-  Time t = dstream::testing::firstBatchTime(ssc);
-  for (int i = 0; i < 3; ++i, t += Seconds(1)) {
-    clock->setTime(t);
-    if (!dstream::testing::awaitBatchCompleted(ssc, t, Seconds(30))) break;
-  }
+  (void)testing::runBatches(ssc, *clock, 3);  // stops early at the batch that fails
   ssc.stop();
   try {
     ssc.awaitTermination();
@@ -363,7 +343,8 @@ TEST(PersistTest, APersistedStreamIsComputedOncePerBatchForTwoOutputs) {
     };
     if (persist) run(mapped.persist());
     else run(mapped);
-    EXPECT_TRUE(runBatches(ssc, *clock, 2));
+    ssc.start();
+    EXPECT_TRUE(testing::runBatches(ssc, *clock, 2));
     ssc.stop();
     return calls->load();
   };

@@ -9,19 +9,15 @@
 #include <vector>
 
 #include "dstream/dstream.h"
-#include "windows/window_test_util.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using testing::runStream;
-using windowtest::LayoutTest;
-using windowtest::sorted;
-using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest (tests/testing/layouts.h)
 using KV = std::pair<std::string, long>;
 
-class MapWithStateTest : public LayoutTest {};
-INSTANTIATE_TEST_SUITE_P(Layouts, MapWithStateTest, windowtest::allLayouts(), windowtest::layoutName);
+DSTREAM_LAYOUT_SUITE(MapWithStateTest);
 
 auto wordPairs(auto s) {
   return s.flatMap([](const std::string& l) { return split(l, ' '); })
@@ -40,14 +36,14 @@ TEST_P(MapWithStateTest, EmitsOneResultPerRecordWithRunningState) {
   auto out = runStream<std::string>({{"a b a"}, {}, {"a"}}, [](auto s) {
     return wordPairs(s).mapWithState(StateSpec::function(kCount));
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 1}, {"a", 2}, {"b", 1}}, {}, {{"a", 3}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 1}, {"a", 2}, {"b", 1}}, {}, {{"a", 3}}}));
 }
 
 TEST_P(MapWithStateTest, SnapshotsShowEveryKeyAfterEachBatch) {
   auto out = runStream<std::string>({{"a b a"}, {}, {"c"}}, [](auto s) {
     return wordPairs(s).mapWithState(StateSpec::function(kCount).numPartitions(3)).stateSnapshots();
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}, {"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}, {"c", 1}}}));
 }
 
 TEST_P(MapWithStateTest, RemoveDeletesTheKey) {
@@ -81,7 +77,7 @@ TEST_P(MapWithStateTest, TimedOutStateIsGoneFromSnapshots) {
   auto out = runStream<std::string>({{"a"}}, [](auto s) {
     return wordPairs(s).mapWithState(StateSpec::function(kCount).timeout(Seconds(1))).stateSnapshots();
   }, opts(Seconds(1), 4));
-  EXPECT_EQ(out, (Counts{{{"a", 1}}, {{"a", 1}}, {}, {}}));
+  EXPECT_EQ(out, (WordCounts{{{"a", 1}}, {{"a", 1}}, {}, {}}));
 }
 
 TEST_P(MapWithStateTest, UpdatingATimingOutStateIsAnError) {
@@ -119,7 +115,7 @@ TEST_P(MapWithStateTest, TimedFormSeesTheBatchTimeAndMayEmitNothing) {
   });
   auto out = runStream<std::string>({{"a a"}, {"a b"}}, [&](auto s) { return wordPairs(s).mapWithState(spec); }, opts());
   // The manual clock starts at 0: batches at 1 s and 2 s.
-  EXPECT_EQ(out, (Counts{{{"a", 1}}, {{"b", 2}}}));
+  EXPECT_EQ(out, (WordCounts{{{"a", 1}}, {{"b", 2}}}));
 }
 
 TEST(StateTest, ErrorPathsFollowSpark) {
@@ -167,7 +163,7 @@ TEST(MapWithStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   // The expected snapshots, from a direct model of Spark's rules: batch b (at b + 1 s) adds
   // its words to their counts and refreshes them; a key whose last data came more than the
   // 2 s timeout before the batch time is removed.
-  Counts expected;
+  WordCounts expected;
   std::map<std::string, std::pair<long, int>> model;  // key -> (count, batch of last data)
   for (int b = 0; b < static_cast<int>(input.size()); ++b) {
     for (auto w : split(input[b][0], ' ')) {

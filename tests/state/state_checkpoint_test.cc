@@ -14,7 +14,6 @@
 #include "dstream/serialize.h"
 #include "dstream/testing.h"
 #include "testing/batches.h"
-#include "windows/window_test_util.h"
 
 namespace dstream {
 namespace {

@@ -14,18 +14,14 @@
 #include <vector>
 
 #include "dstream/dstream.h"
-#include "windows/window_test_util.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using testing::runStream;
-using windowtest::LayoutTest;
-using windowtest::sorted;
-using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest (tests/testing/layouts.h)
 
-class UpdateStateTest : public LayoutTest {};
-INSTANTIATE_TEST_SUITE_P(Layouts, UpdateStateTest, windowtest::allLayouts(), windowtest::layoutName);
+DSTREAM_LAYOUT_SUITE(UpdateStateTest);
 
 auto wordPairs(auto s) {
   return s.flatMap([](const std::string& l) { return split(l, ' '); })
@@ -40,7 +36,7 @@ TEST_P(UpdateStateTest, RunningCountKeepsKeysAcrossBatches) {
   auto out = runStream<std::string>({{"a b a"}, {}, {"b c"}}, [](auto s) {
     return wordPairs(s).updateStateByKey(kRunningCount);
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}}}));
 }
 
 TEST_P(UpdateStateTest, CalledForEveryKeyEveryBatchAndNulloptRemoves) {
@@ -52,7 +48,7 @@ TEST_P(UpdateStateTest, CalledForEveryKeyEveryBatchAndNulloptRemoves) {
       return std::optional<long>(*idle + 1);
     }, 3);
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 0}, {"b", 0}}, {{"a", 1}, {"b", 0}}, {{"b", 1}}, {}, {{"a", 0}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 0}, {"b", 0}}, {{"a", 1}, {"b", 0}}, {{"b", 1}}, {}, {{"a", 0}}}));
 }
 
 TEST_P(UpdateStateTest, NewKeysReturningNulloptAreNeverCreated) {
@@ -61,13 +57,13 @@ TEST_P(UpdateStateTest, NewKeysReturningNulloptAreNeverCreated) {
       return vs.size() == 1 && !st ? std::optional<long>(1) : std::optional<long>();
     });
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"drop", 1}, {"keep", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"drop", 1}, {"keep", 1}}}));
   auto dropOnly = runStream<std::string>({{"x x"}}, [](auto s) {
     return wordPairs(s).template updateStateByKey<long>([](std::span<const long> vs, std::optional<long>) {
       return vs.size() == 1 ? std::optional<long>(1) : std::optional<long>();
     });
   }, opts());
-  EXPECT_EQ(dropOnly, (Counts{{}}));
+  EXPECT_EQ(dropOnly, (WordCounts{{}}));
 }
 
 TEST_P(UpdateStateTest, InitialStateIsUsedAndUpdated) {
@@ -75,7 +71,7 @@ TEST_P(UpdateStateTest, InitialStateIsUsedAndUpdated) {
   auto out = runStream<std::string>({{"a b"}, {}}, [&](auto s) {
     return wordPairs(s).updateStateByKey(kRunningCount, 2, initial);
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 11}, {"b", 1}, {"z", 5}}, {{"a", 11}, {"b", 1}, {"z", 5}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 11}, {"b", 1}, {"z", 5}}, {{"a", 11}, {"b", 1}, {"z", 5}}}));
 }
 
 TEST_P(UpdateStateTest, StateTypeCanDifferFromValueType) {
@@ -96,7 +92,7 @@ TEST(UpdateStateLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   std::vector<std::vector<std::string>> input;
   for (int b = 0; b < 8; ++b) input.push_back({std::string("w") + std::to_string(b % 3) + " w" + std::to_string(b % 5) + " common"});
   // The expected running counts, computed independently of the engine.
-  Counts expected;
+  WordCounts expected;
   std::map<std::string, long> running;
   for (const auto& batch : input) {
     for (const auto& line : batch) {
@@ -147,7 +143,7 @@ TEST_P(UpdateStateTest, PartitionFormReturnsTheStatesToKeep) {
       return kept;
     }, 2);
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}, {"c", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}},
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}, {"c", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}}, {{"a", 2}, {"b", 2}, {"c", 1}},
                                  {{"a", 2}, {"c", 2}}}));
   EXPECT_EQ(calls->load(), 4 * 2);  // once per state partition per batch
 }
@@ -156,7 +152,7 @@ TEST(UpdateStateUidTest, KeepsWorkingWithAUid) {
   auto out = runStream<std::string>({{"a"}, {"a"}}, [](auto s) {
     return wordPairs(s).updateStateByKey(kRunningCount).uid("running-count");
   });
-  EXPECT_EQ(out, (Counts{{{"a", 1}}, {{"a", 2}}}));
+  EXPECT_EQ(out, (WordCounts{{{"a", 1}}, {{"a", 2}}}));
 }
 
 }  // namespace

@@ -6,18 +6,16 @@
 #include <vector>
 
 #include "dstream/dstream.h"
-#include "windows/window_test_util.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using testing::runStream;
-using windowtest::LayoutTest;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest (tests/testing/layouts.h)
 using Longs = std::vector<std::vector<long>>;
 using Ints = std::vector<std::vector<int>>;
 
-class CountAndReduceWindowTest : public LayoutTest {};
-INSTANTIATE_TEST_SUITE_P(Layouts, CountAndReduceWindowTest, windowtest::allLayouts(), windowtest::layoutName);
+DSTREAM_LAYOUT_SUITE(CountAndReduceWindowTest);
 
 // The lab's Submission 4a: countByWindow(30s, 10s) over 10 s batches is the sum of the
 // three latest batch counts.
@@ -119,8 +117,7 @@ namespace {
 // Regression (found by the benchmarks): windows sliding slower than the batch, built on
 // per-batch reduced batches, read batches that no output had asked for, after their input
 // was forgotten. 30 one-element 1 s batches, a 10 s window sliding every 10 s.
-class SlowSlideWindowTest : public windowtest::LayoutTest {};
-INSTANTIATE_TEST_SUITE_P(Layouts, SlowSlideWindowTest, windowtest::allLayouts(), windowtest::layoutName);
+DSTREAM_LAYOUT_SUITE(SlowSlideWindowTest);
 
 std::vector<std::vector<std::string>> oneWordPerBatch(int n) {
   std::vector<std::vector<std::string>> in;
@@ -138,8 +135,7 @@ TEST_P(SlowSlideWindowTest, KeyedWindowsWithAndWithoutInverseCountEveryBatch) {
   auto pairs = [](auto s) { return s.map([](const std::string& w) { return std::pair<std::string, long>(w, 1L); }); };
   auto add = [](long a, long b) { return a + b; };
   auto sub = [](long a, long b) { return a - b; };
-  using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
-  const Counts expected{{{"w0", 5}, {"w1", 5}}, {{"w0", 5}, {"w1", 5}}, {{"w0", 5}, {"w1", 5}}};
+    const WordCounts expected{{{"w0", 5}, {"w1", 5}}, {{"w0", 5}, {"w1", 5}}, {{"w0", 5}, {"w1", 5}}};
   auto tumbling = testing::runStream<std::string>(oneWordPerBatch(30), [&](auto s) {
     return pairs(s).reduceByKeyAndWindow(add, Seconds(10), Seconds(10));
   }, opts(Seconds(1)));
@@ -152,7 +148,7 @@ TEST_P(SlowSlideWindowTest, KeyedWindowsWithAndWithoutInverseCountEveryBatch) {
     return s.countByValueAndWindow(Seconds(20), Seconds(10));
   }, opts(Seconds(1)));
   EXPECT_EQ(testing::sortedWithinBatches(byValue),
-            (Counts{{{"w0", 5}, {"w1", 5}}, {{"w0", 10}, {"w1", 10}}, {{"w0", 10}, {"w1", 10}}}));
+            (WordCounts{{{"w0", 5}, {"w1", 5}}, {{"w0", 10}, {"w1", 10}}, {{"w0", 10}, {"w1", 10}}}));
 }
 
 }  // namespace

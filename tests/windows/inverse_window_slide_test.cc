@@ -12,15 +12,12 @@
 #include <vector>
 
 #include "dstream/dstream.h"
-#include "windows/window_test_util.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using testing::runStream;
-using windowtest::LayoutTest;
-using windowtest::sorted;
-using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest (tests/testing/layouts.h)
 using Longs = std::vector<std::vector<long>>;
 
 const auto kAdd = [](long a, long b) { return a + b; };
@@ -30,14 +27,13 @@ auto wordPairs(auto s) {
   return s.map([](const std::string& w) { return std::pair<std::string, long>(w, 1L); });
 }
 
-class InverseWindowSlideTest : public LayoutTest {};
-INSTANTIATE_TEST_SUITE_P(Layouts, InverseWindowSlideTest, windowtest::allLayouts(), windowtest::layoutName);
+DSTREAM_LAYOUT_SUITE(InverseWindowSlideTest);
 
 TEST_P(InverseWindowSlideTest, TumblingWindowKeepsAKeyThatLeftWithItsInverseReducedValue) {
   auto out = runStream<std::string>({{"a"}, {"a", "b"}, {"b"}, {}, {}, {}}, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(2), Seconds(2));
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 0}, {"b", 1}}, {{"a", 0}, {"b", 0}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 0}, {"b", 1}}, {{"a", 0}, {"b", 0}}}));
 }
 
 TEST_P(InverseWindowSlideTest, TumblingWindowWithFilterFuncDropsTheKeysItRejects) {
@@ -45,7 +41,7 @@ TEST_P(InverseWindowSlideTest, TumblingWindowWithFilterFuncDropsTheKeysItRejects
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(2), Seconds(2), 0,
                                               [](const std::pair<std::string, long>& kv) { return kv.second != 0; });
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"b", 1}}, {}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"b", 1}}, {}}));
 }
 
 TEST_P(InverseWindowSlideTest, CountByWindowOfOneBatchOverAnEmptyBatchIsZero) {
@@ -71,7 +67,7 @@ TEST_P(InverseWindowSlideTest, SlideLongerThanTheWindowGivesSparksResults) {
   auto out = runStream<std::string>({{"a"}, {"b"}, {"c"}, {"a"}}, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(1), Seconds(2));
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 1}, {"b", 1}}, {{"a", 2}, {"b", 0}, {"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 1}, {"b", 1}}, {{"a", 2}, {"b", 0}, {"c", 1}}}));
 }
 
 }  // namespace

@@ -11,22 +11,18 @@
 #include <vector>
 
 #include "dstream/dstream.h"
-#include "windows/window_test_util.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using testing::runStream;
-using windowtest::LayoutTest;
-using windowtest::sorted;
-using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest (tests/testing/layouts.h)
 
 const auto kAdd = [](long a, long b) { return a + b; };
 const auto kSub = [](long a, long b) { return a - b; };
 const auto kNonZero = [](const std::pair<std::string, long>& kv) { return kv.second != 0; };
 
-class KeyedWindowTest : public LayoutTest {};
-INSTANTIATE_TEST_SUITE_P(Layouts, KeyedWindowTest, windowtest::allLayouts(), windowtest::layoutName);
+DSTREAM_LAYOUT_SUITE(KeyedWindowTest);
 
 // Words as string_view into the input lines, paired with 1: the keys must outlive the lines.
 auto wordPairs(auto s) {
@@ -40,28 +36,28 @@ TEST_P(KeyedWindowTest, ReduceByKeyAndWindowWithoutInverse) {
   auto out = runStream<std::string>(kWords, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, Seconds(2), Seconds(1));
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}, {{"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}, {{"c", 1}}}));
 }
 
 TEST_P(KeyedWindowTest, ReduceByKeyAndWindowDefaultsTheSlideToTheBatch) {
   auto out = runStream<std::string>(kWords, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, Seconds(2));
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}, {{"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}, {{"c", 1}}}));
 }
 
 TEST_P(KeyedWindowTest, InverseWithFilterDropsKeysThatLeftTheWindow) {
   auto out = runStream<std::string>(kWords, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(2), Seconds(1), 0, kNonZero);
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}, {{"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}, {{"c", 1}}}));
 }
 
 TEST_P(KeyedWindowTest, InverseWithoutFilterKeepsZeroCounts) {
   auto out = runStream<std::string>(kWords, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(2), Seconds(1));
   }, opts(Seconds(1), 6));
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}},
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}},
                                  {{"a", 2}, {"b", 2}},
                                  {{"a", 0}, {"b", 1}},
                                  {{"a", 0}, {"b", 0}, {"c", 1}},
@@ -73,7 +69,7 @@ TEST_P(KeyedWindowTest, InverseWithWindowEqualToSlideRebuildsEachWindow) {
   auto out = runStream<std::string>({{"a"}, {"a b"}, {"b"}, {}}, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(2), Seconds(2), 2, kNonZero);
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"b", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"b", 1}}}));
 }
 
 // A deterministic word stream (splitmix64), with empty batches and keys that come and go.
@@ -97,7 +93,7 @@ std::vector<std::vector<std::string>> generatedLines(int batches) {
   return input;
 }
 
-Counts withoutZeros(Counts batches) {
+WordCounts withoutZeros(WordCounts batches) {
   for (auto& b : batches) b.erase(std::remove_if(b.begin(), b.end(), [](const auto& kv) { return kv.second == 0; }), b.end());
   return batches;
 }
@@ -123,7 +119,7 @@ TEST_P(KeyedWindowTest, InverseAndFullComputationsAgree) {
 TEST(KeyedWindowLayoutTest, ResultsDoNotDependOnParallelismOrPartitions) {
   auto input = generatedLines(12);
   // The expected windows, counted directly: the words of the last three batches.
-  Counts expected;
+  WordCounts expected;
   for (std::size_t b = 0; b < input.size(); ++b) {
     std::map<std::string, long> window;
     for (std::size_t i = b >= 2 ? b - 2 : 0; i <= b; ++i) {
@@ -148,7 +144,7 @@ TEST_P(KeyedWindowTest, FilterFuncCanDropKeysByValue) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(2), Seconds(1), 0,
                                              [](const auto& kv) { return kv.second >= 2; });
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}}, {{"a", 3}}, {}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}}, {{"a", 3}}, {}}));
 }
 
 TEST_P(KeyedWindowTest, GroupByKeyAndWindowCollectsTheWindowsValues) {
@@ -178,14 +174,14 @@ TEST_P(KeyedWindowTest, GroupByKeyAndWindowWithSlide) {
 TEST_P(KeyedWindowTest, CountByValueAndWindowDropsValuesThatLeft) {
   auto out = runStream<std::string>({{"a", "b", "a"}, {"b"}, {}, {"c"}},
                                     [](auto s) { return s.countByValueAndWindow(Seconds(2), Seconds(1)); }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"a", 2}, {"b", 1}}, {{"a", 2}, {"b", 2}}, {{"b", 1}}, {{"c", 1}}}));
 }
 
 TEST_P(KeyedWindowTest, KeyedWindowsAcceptAFusedPipelineAndAUid) {
   auto out = runStream<std::string>({{"x y"}, {"y"}}, [](auto s) {
     return wordPairs(s).reduceByKeyAndWindow(kAdd, kSub, Seconds(3), Seconds(1), 2, kNonZero).uid("word-window");
   }, opts());
-  EXPECT_EQ(sorted(out), (Counts{{{"x", 1}, {"y", 1}}, {{"x", 1}, {"y", 2}}}));
+  EXPECT_EQ(sorted(out), (WordCounts{{{"x", 1}, {"y", 1}}, {{"x", 1}, {"y", 2}}}));
 }
 
 }  // namespace

@@ -11,13 +11,12 @@
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
 #include "testing/batches.h"
-#include "windows/window_test_util.h"
+#include "testing/layouts.h"
 
 namespace dstream {
 namespace {
 
-using windowtest::sorted;
-using Counts = std::vector<std::vector<std::pair<std::string, long>>>;
+using namespace testing;  // runStream, sorted, WordCounts, LayoutTest (tests/testing/layouts.h)
 
 const auto kAdd = [](long a, long b) { return a + b; };
 const auto kSub = [](long a, long b) { return a - b; };

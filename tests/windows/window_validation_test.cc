@@ -7,12 +7,12 @@
 #include <utility>
 
 #include "dstream/dstream.h"
-#include "windows/window_test_util.h"
+#include "testing/errors.h"
 
 namespace dstream {
 namespace {
 
-using windowtest::expectInvalid;
+using testing::expectInvalid;
 using KV = std::pair<std::string, long>;
 
 const auto kAdd = [](long a, long b) { return a + b; };
