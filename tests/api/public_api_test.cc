@@ -83,6 +83,14 @@ struct ListenedRun {
     EXPECT_TRUE(listener->waitForStopped()) << "onStreamingStopped was not called";
   }
 
+  // Starts the context, runs `n` batches and stops it; returns the batches the listener heard.
+  std::vector<BatchInfo> runAndStop(int n) {
+    ssc.start();
+    EXPECT_TRUE(testing::runBatches(ssc, *clock, n));
+    stop();
+    return listener->completed();
+  }
+
   // The context's log lines: kept out of the test's output, and checked where promised.
   std::vector<std::string> logLines() {
     std::lock_guard lock(logMu);
@@ -102,9 +110,7 @@ std::string at(const char* event, Time t) { return std::string(event) + " " + st
 TEST(StreamingListenerTest, CallbacksComeOnceEachInOrder) {
   ListenedRun run(Batches{{1, 2}, {3}, {}});
   run.input().foreachRDD([](const RDD<int>&) {});
-  run.ssc.start();
-  ASSERT_TRUE(testing::runBatches(run.ssc, *run.clock, 3));
-  run.stop();
+  run.runAndStop(3);
   std::vector<std::string> expected = {at("started", run.batch(1))};
   for (int i = 1; i <= 3; ++i) {
     expected.push_back(at("batchStarted", run.batch(i)));
@@ -119,9 +125,7 @@ TEST(StreamingListenerTest, EveryListenerHearsEveryCallback) {
   auto second = std::make_shared<RecordingListener>();
   run.ssc.addStreamingListener(second);
   run.input().foreachRDD([](const RDD<int>&) {});
-  run.ssc.start();
-  ASSERT_TRUE(testing::runBatches(run.ssc, *run.clock, 2));
-  run.stop();
+  run.runAndStop(2);
   ASSERT_TRUE(second->waitForStopped());
   EXPECT_EQ(second->events(), run.listener->events());
   EXPECT_EQ(second->events().size(), 6u);
@@ -149,9 +153,7 @@ TEST(StreamingListenerTest, AListenerThatThrowsFailsNothing) {
   run.input().foreachRDD([&](const RDD<int>& rdd) {
     for (int x : rdd.collect()) sum += x;
   });
-  run.ssc.start();
-  ASSERT_TRUE(testing::runBatches(run.ssc, *run.clock, 2));
-  run.stop();
+  run.runAndStop(2);
   EXPECT_NO_THROW(run.ssc.awaitTermination());
   EXPECT_EQ(sum, 6);
   EXPECT_EQ(run.listener->completed().size(), 2u);
@@ -166,10 +168,7 @@ TEST(BatchInfoTest, CountsTheInputRecordsOfAllInputStreams) {
   other->push({10, 20});
   other->push({30});
   run.input().union_(run.ssc.queueStream(other)).foreachRDD([](const RDD<int>&) {});
-  run.ssc.start();
-  ASSERT_TRUE(testing::runBatches(run.ssc, *run.clock, 3));
-  run.stop();
-  auto batches = run.listener->completed();
+  auto batches = run.runAndStop(3);
   ASSERT_EQ(batches.size(), 3u);
   EXPECT_EQ(batches[0].numInputRecords, 5);
   EXPECT_EQ(batches[1].numInputRecords, 1);
@@ -222,10 +221,7 @@ TEST(BatchInfoTest, BadRecordsAreCountedAgainstTheirBatch) {
           return x >= 0;
         })
         .foreachRDD([](const RDD<int>&) {});
-    run.ssc.start();
-    ASSERT_TRUE(testing::runBatches(run.ssc, *run.clock, 3));
-    run.stop();
-    auto batches = run.listener->completed();
+    auto batches = run.runAndStop(3);
     ASSERT_EQ(batches.size(), 3u);
     EXPECT_EQ(batches[0].numBadRecords, 2);
     EXPECT_EQ(batches[1].numBadRecords, 0);

@@ -5,19 +5,22 @@
 #include <mutex>
 #include <thread>
 
-#include "api/test_util.h"
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
+#include "testing/loopback.h"
 #include "sources/input_nodes.h"
 
 namespace dstream {
 namespace {
 
+// A started context on a manual clock whose socketTextStream is connected to `server`;
+// collects the lines per batch.
 struct SocketRun {
-  explicit SocketRun(int port, const char* master = "local[1]", SocketStreamOptions options = {})
+  explicit SocketRun(const char* master = "local[1]", SocketStreamOptions options = {})
       : clock(std::make_shared<ManualClock>(timeFromMillis(100'000))),
         ssc(master, Seconds(1), {.clock = clock}) {
-    lines = std::make_unique<DStream<std::string_view>>(ssc.socketTextStream("127.0.0.1", port, options));
+    lines = std::make_unique<DStream<std::string_view>>(ssc.socketTextStream("127.0.0.1", server.port(), options));
     node = dynamic_cast<detail::SocketInputNode*>(lines->node().get());
     lines->foreachRDD([this](const RDD<std::string_view>& rdd, Time t) {
       std::vector<std::string> got;
@@ -25,15 +28,18 @@ struct SocketRun {
       std::lock_guard lock(mu);
       batches[toMillis(t)] = got;
     });
+    ssc.start();
+    server.accept();
   }
+  ~SocketRun() { ssc.stop(); }  // before the members the outputs use go
   std::vector<std::string> batch(long ms) {
-    clock->setTime(timeFromMillis(ms));
-    EXPECT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(ms), Seconds(30)));
+    EXPECT_TRUE(testing::runBatchAt(ssc, *clock, timeFromMillis(ms)));
     std::lock_guard lock(mu);
     return batches[ms];
   }
   void waitForRecords(long n) { ASSERT_TRUE(node->queue().waitForReceivedRecords(n, Seconds(30))); }
 
+  testing::LoopbackServer server;  // before ssc: the stream needs its port
   std::shared_ptr<ManualClock> clock;
   StreamingContext ssc;
   std::unique_ptr<DStream<std::string_view>> lines;
@@ -43,15 +49,12 @@ struct SocketRun {
 };
 
 TEST(SocketTextStreamTest, LinesReceivedBeforeABatchTimeFormThatBatchEvenOnOneWorker) {
-  test::LoopbackServer server;
-  SocketRun run(server.port(), "local");  // unlike Spark, local[1] receives and processes
-  run.ssc.start();
-  server.accept();
-  server.send("hej\r\nkalle\n\nku");
-  server.send("la\n");
+  SocketRun run("local");  // unlike Spark, local[1] receives and processes
+  run.server.send("hej\r\nkalle\n\nku");
+  run.server.send("la\n");
   run.waitForRecords(4);
   EXPECT_EQ(run.batch(101'000), (std::vector<std::string>{"hej", "kalle", "", "kula"}));
-  server.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\n");
+  run.server.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\n");
   run.waitForRecords(8);
   EXPECT_EQ(run.batch(102'000),
             (std::vector<std::string>{"HTTP/1.1 200 OK", "Content-Type: application/json", "", "{\"a\":1}"}));
@@ -60,17 +63,14 @@ TEST(SocketTextStreamTest, LinesReceivedBeforeABatchTimeFormThatBatchEvenOnOneWo
 }
 
 TEST(SocketTextStreamTest, AServerThatReconnectsContinuesTheStream) {
-  test::LoopbackServer server;
-  SocketRun run(server.port());
-  run.ssc.start();
-  server.accept();
-  server.send("one\n");
+  SocketRun run;
+  run.server.send("one\n");
   run.waitForRecords(1);
-  server.closeClient();  // the connection is lost; the receiver retries after 2 s of clock time
+  run.server.closeClient();  // the connection is lost; the receiver retries after 2 s of clock time
   ASSERT_TRUE(run.node->receiver().waitFor([](const auto& s) { return s.retries >= 1; }, Seconds(30)));
   run.clock->advance(Seconds(2));
-  server.accept();
-  server.send("two\n");
+  run.server.accept();
+  run.server.send("two\n");
   run.waitForRecords(2);
   auto first = run.batch(101'000);
   auto second = run.batch(102'000);
@@ -83,11 +83,8 @@ TEST(SocketTextStreamTest, AServerThatReconnectsContinuesTheStream) {
 }
 
 TEST(SocketTextStreamTest, GracefulStopProcessesWhatWasReceived) {
-  test::LoopbackServer server;
-  SocketRun run(server.port());
-  run.ssc.start();
-  server.accept();
-  server.send("a\nb\nc\n");
+  SocketRun run;
+  run.server.send("a\nb\nc\n");
   run.waitForRecords(3);
   run.ssc.stop(/*stopGracefully=*/true);
   std::lock_guard lock(run.mu);
@@ -96,12 +93,9 @@ TEST(SocketTextStreamTest, GracefulStopProcessesWhatWasReceived) {
 
 // Issue 10: a graceful stop emitted a half-received line ({"venue":{"x":"tr) as a record.
 TEST(SocketTextStreamTest, GracefulStopDropsAndCountsAHalfReceivedLine) {
-  test::LoopbackServer server;
-  SocketRun run(server.port());
-  run.ssc.start();
-  server.accept();
+  SocketRun run;
   const std::string sent = "{\"venue\":{\"x\":\"a\"}}\n{\"venue\":{\"x\":\"tr";
-  server.send(sent);
+  run.server.send(sent);
   run.waitForRecords(1);
   ASSERT_TRUE(run.node->receiver().waitFor(
       [&](const auto& s) { return s.bytesReceived == static_cast<std::int64_t>(sent.size()); }, Seconds(30)));
@@ -114,11 +108,8 @@ TEST(SocketTextStreamTest, GracefulStopDropsAndCountsAHalfReceivedLine) {
 }
 
 TEST(SocketTextStreamTest, MaxLineBytesDropsLongerLinesAndCountsThem) {
-  test::LoopbackServer server;
-  SocketRun run(server.port(), "local[1]", {.maxLineBytes = 10});
-  run.ssc.start();
-  server.accept();
-  server.send("short\n" + std::string(50, 'x') + "\n0123456789\n");
+  SocketRun run("local[1]", {.maxLineBytes = 10});
+  run.server.send("short\n" + std::string(50, 'x') + "\n0123456789\n");
   run.waitForRecords(2);
   EXPECT_EQ(run.batch(101'000), (std::vector<std::string>{"short", "0123456789"}));
   EXPECT_EQ(run.node->receiver().stats().linesDropped, 1);
@@ -126,18 +117,15 @@ TEST(SocketTextStreamTest, MaxLineBytesDropsLongerLinesAndCountsThem) {
 }
 
 TEST(SocketTextStreamTest, MaxRatePerSecondPacesTheReceiverOnTheContextsClock) {
-  test::LoopbackServer server;
   // 10 records/s with a burst of one record (a tenth of a second's worth).
-  SocketRun run(server.port(), "local[1]", {.maxRatePerSecond = 10});
-  run.ssc.start();
-  server.accept();
+  SocketRun run("local[1]", {.maxRatePerSecond = 10});
   std::vector<std::string> sent;
   std::string data;
   for (int i = 0; i < 12; ++i) {
     sent.push_back("record-" + std::to_string(10'000'000 + i));  // 15 bytes and '\n'
     data += sent.back() + "\n";
   }
-  server.send(data);
+  run.server.send(data);
   run.waitForRecords(1);
   // All 12 lines arrived at once, but the clock stands still: the budget holds one record.
   EXPECT_LE(run.node->queue().receivedRecords(), 2);

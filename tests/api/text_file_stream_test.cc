@@ -2,19 +2,23 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 
-#include "api/test_util.h"
 #include "dstream/dstream.h"
 #include "dstream/json.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
+#include "testing/errors.h"
+#include "testing/files.h"
 
 namespace dstream {
 namespace {
 
-using test::TempDir;
-using test::writeFileAt;
+using testing::TempDir;
+using testing::writeFileAt;
 
 // Runs a context over `dir` whose batches are driven by hand; collects the lines per batch.
 class FileStreamRun {
@@ -38,8 +42,7 @@ class FileStreamRun {
   void start() { ssc_.start(); }
   // Runs the batch at `ms` and returns its lines.
   std::vector<std::string> batch(long ms) {
-    clock_->setTime(timeFromMillis(ms));
-    EXPECT_TRUE(dstream::testing::awaitBatchCompleted(ssc_, timeFromMillis(ms), Seconds(30)));
+    EXPECT_TRUE(testing::runBatchAt(ssc_, *clock_, timeFromMillis(ms)));
     std::lock_guard lock(mu_);
     return batches_[ms];
   }
@@ -128,8 +131,7 @@ TEST(TextFileStreamTest, LargeFilesAreSplitAcrossPartitionsOnLineBoundaries) {
       });
   ssc.start();
   writeFileAt(dir.path(), "big", content, timeFromMillis(100'100));
-  clock->setTime(timeFromMillis(101'000));
-  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(101'000), Seconds(30)));
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, timeFromMillis(101'000)));
   ssc.stop();
   EXPECT_EQ(partitions, 2u);  // the file is over 2 MiB: one split per worker
   EXPECT_EQ(count, 300'000);
@@ -189,15 +191,11 @@ TEST(TextFileStreamTest, NewFilesOnlyFalseReadsTheFilesAlreadyThereInTheFirstBat
 }
 
 TEST(TextFileStreamTest, MissingDirectoryIsAnErrorAtStart) {
+  TempDir root;
+  std::string missing = (root / "no-such-directory").string();
   StreamingContext ssc("local", Seconds(1), {.clock = std::make_shared<ManualClock>()});
-  ssc.textFileStream("/tmp/dstream-no-such-directory-for-tests").pprint();
-  try {
-    ssc.start();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-    EXPECT_NE(std::string(e.what()).find("/tmp/dstream-no-such-directory-for-tests"), std::string::npos) << e.what();
-  }
+  ssc.textFileStream(missing).pprint();
+  testing::expectErrorContaining([&] { ssc.start(); }, ErrorCode::kNotFound, missing);
 }
 
 TEST(TextFileStreamTest, OtherSchemesAreRejectedWithAClearMessage) {
@@ -237,8 +235,7 @@ TEST(TextFileStreamTest, Step3CountsVenuesOfTheRealLabData) {
     std::ifstream in(data / file, std::ios::binary);
     std::string content((std::istreambuf_iterator<char>(in)), {});
     writeFileAt(dir.path(), file, content, timeFromMillis(t - 5000));
-    clock->setTime(timeFromMillis(t));
-    ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ssc, timeFromMillis(t), Seconds(30)));
+    ASSERT_TRUE(testing::runBatchAt(ssc, *clock, timeFromMillis(t)));
     t += 10'000;
   }
   ssc.stop();

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "testing/child_process.h"
 #include "testing/files.h"
@@ -29,32 +32,42 @@ fs::path labData(const char* name) {
 
 const char kWords[] = "hej\nkalle\nkula\nnisse\nHello\ncoloraDO\nDOrado\neldorade\ngatrorade\n";
 
-TEST(LabProgramsTest, Step1UpperCasesFilesCopiedIn) {
+// Runs lab program `name` over a fresh directory (0.2 s batches); once it printed its first
+// batch, moves kWords in as `file` and waits for `last` in its output. Returns the output.
+std::string outputOverWordsFile(const char* name, const char* file, const std::string& last) {
   TempDir dir;
-  ChildProcess p({program("step1_text_file_stream"), "--dir", dir.path().string(), "--batch", "0.2"});
-  ASSERT_TRUE(p.waitForOutput("Time: ")) << p.output();
-  moveIn(dir.path(), "words", kWords);
-  ASSERT_TRUE(p.waitForOutput("GATRORADE")) << p.output();
-  EXPECT_NE(p.output().find("HEJ\nKALLE\nKULA\nNISSE\nHELLO\nCOLORADO\nDORADO\nELDORADE\nGATRORADE\n"), std::string::npos);
+  ChildProcess p({program(name), "--dir", dir.path().string(), "--batch", "0.2"});
+  EXPECT_TRUE(p.waitForOutput("Time: ")) << p.output();
+  moveIn(dir.path(), file, kWords);
+  EXPECT_TRUE(p.waitForOutput(last)) << p.output();
+  return p.output();
+}
+
+TEST(LabProgramsTest, Step1UpperCasesFilesCopiedIn) {
+  std::string out = outputOverWordsFile("step1_text_file_stream", "words", "GATRORADE");
+  EXPECT_NE(out.find("HEJ\nKALLE\nKULA\nNISSE\nHELLO\nCOLORADO\nDORADO\nELDORADE\nGATRORADE\n"), std::string::npos);
 }
 
 TEST(LabProgramsTest, Submission1PrintsOnlyWordsLongerThanFive) {
-  TempDir dir;
-  ChildProcess p({program("submission1_long_words"), "--dir", dir.path().string(), "--batch", "0.2"});
-  ASSERT_TRUE(p.waitForOutput("Time: ")) << p.output();
-  moveIn(dir.path(), "w1", kWords);
-  ASSERT_TRUE(p.waitForOutput("gatrorade")) << p.output();
-  EXPECT_NE(p.output().find("coloraDO\nDOrado\neldorade\ngatrorade\n"), std::string::npos) << p.output();
-  EXPECT_EQ(p.output().find("kalle"), std::string::npos);
+  std::string out = outputOverWordsFile("submission1_long_words", "w1", "gatrorade");
+  EXPECT_NE(out.find("coloraDO\nDOrado\neldorade\ngatrorade\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("kalle"), std::string::npos);
+}
+
+// Starts lab program `name` reading from `server` (then `args`) and accepts its connection.
+std::unique_ptr<ChildProcess> startOnSocket(const char* name, LoopbackServer& server, std::vector<std::string> args) {
+  std::vector<std::string> argv = {program(name), "--host", "127.0.0.1", "--port", std::to_string(server.port())};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = std::make_unique<ChildProcess>(std::move(argv));
+  server.accept();
+  return p;
 }
 
 TEST(LabProgramsTest, Step2UpperCasesLinesFromASocket) {
   LoopbackServer server;
-  ChildProcess p({program("step2_socket_text_stream"), "--host", "127.0.0.1", "--port",
-                  std::to_string(server.port()), "--batch", "0.2"});
-  server.accept();
+  auto p = startOnSocket("step2_socket_text_stream", server, {"--batch", "0.2"});
   server.send("hej kalle\n");
-  ASSERT_TRUE(p.waitForOutput("HEJ KALLE")) << p.output();
+  ASSERT_TRUE(p->waitForOutput("HEJ KALLE")) << p->output();
 }
 
 TEST(LabProgramsTest, Step3AndSubmission2CountAndSaveTheVenues) {
@@ -125,9 +138,8 @@ void stopOnceTheStreamEnded(ChildProcess& p) {
 TEST(LabProgramsTest, Step5CountsLinesAndVenuesFromASocket) {
   if (!fs::exists(labData("meetup.data.6"))) GTEST_SKIP() << "the lab's data (../shared/data/lab10) is absent";
   LoopbackServer server;
-  ChildProcess p({program("step5_venuecounter"), "--host", "127.0.0.1", "--port", std::to_string(server.port()),
-                  "--batch", "0.5"});
-  server.accept();
+  auto started = startOnSocket("step5_venuecounter", server, {"--batch", "0.5"});
+  ChildProcess& p = *started;
   server.send(readFile(labData("meetup.data.6")));
   server.closeClient();
   stopOnceTheStreamEnded(p);
@@ -147,9 +159,8 @@ TEST(LabProgramsTest, Step5CountsLinesAndVenuesFromASocket) {
 TEST(LabProgramsTest, Step6WindowedCountIsTheSumOfTheThreeLatestBatches) {  // Submission 4a
   LoopbackServer server;
   TempDir checkpoints;
-  ChildProcess p({program("step6_venuecounter2"), "--host", "127.0.0.1", "--port", std::to_string(server.port()),
-                  "--scale", "0.02", "--checkpoint", checkpoints.path().string()});
-  server.accept();
+  auto started = startOnSocket("step6_venuecounter2", server, {"--scale", "0.02", "--checkpoint", checkpoints.path().string()});
+  ChildProcess& p = *started;
   // 0.2 s batches, a 0.6 s window sliding every 0.2 s: each chunk goes out once the program
   // has printed another batch (four blocks), so the lines spread over batches however slow
   // the machine is.

@@ -92,10 +92,7 @@ void writeInput(const fs::path& in, int i) {
 
 // Writes the input of batches from..to and runs them.
 void runBatches(StreamingContext& ctx, ManualClock& clock, int from, int to, const fs::path& in) {
-  for (int i = from; i <= to; ++i) {
-    writeInput(in, i);
-    ASSERT_TRUE(testing::runBatchAt(ctx, clock, timeFromMillis(kBase + i * 1000))) << "batch " << i;
-  }
+  ASSERT_TRUE(testing::runNumberedBatches(ctx, clock, timeFromMillis(kBase), from, to, [&](int i) { writeInput(in, i); }));
 }
 
 // A fresh program's directories under one temp dir.
@@ -103,7 +100,7 @@ struct Dirs {
   testing::TempDir root;
   Program program() {
     fs::create_directories(root / "in");
-    return Program{root / "in", root / "ckpt"};
+    return Program{.in = root / "in", .ckpt = root / "ckpt", .uid = "", .countsWithMapWithState = false};
   }
 };
 

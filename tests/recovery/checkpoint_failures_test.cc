@@ -14,6 +14,7 @@
 
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
 #include "testing/child_process.h"
 #include "testing/files.h"
 
@@ -52,12 +53,10 @@ struct WordCount {
 };
 
 void runBatches(StreamingContext& ctx, ManualClock& clock, const fs::path& in, int from, int to) {
-  for (int i = from; i <= to; ++i) {
+  ASSERT_TRUE(testing::runNumberedBatches(ctx, clock, batchAt(0), from, to, [&](int i) {
     testing::writeFileAt(in, "part-" + std::to_string(i), "w" + std::to_string(i % 3) + " common\n",
                          timeFromMillis(kBase + i * 1000 - 500));
-    clock.setTime(batchAt(i));
-    ASSERT_TRUE(dstream::testing::awaitBatchCompleted(ctx, batchAt(i), Seconds(30))) << "batch " << i;
-  }
+  }));
 }
 
 // Root runs as root here, so permissions cannot make the directory unwritable: the directory
@@ -75,11 +74,9 @@ TEST(CheckpointFailuresTest, AFailedCheckpointWriteStopsTheContextWithThePathAnd
   testing::writeFile(ckpt, "not a directory");
   // Batch 3's checkpoint cannot be written; the context stops at the latest when batch 4 is
   // done (one checkpoint write is in flight while the next batch runs).
-  for (int i = 3; i <= 4; ++i) {
+  (void)testing::runNumberedBatches(*ctx, *clock, batchAt(0), 3, 4, [&](int i) {  // ends early once stopped
     testing::writeFileAt(in, "part-" + std::to_string(i), "x\n", timeFromMillis(kBase + i * 1000 - 500));
-    clock->setTime(batchAt(i));
-    dstream::testing::awaitBatchCompleted(*ctx, batchAt(i), Seconds(30));
-  }
+  });
   std::string message;
   try {
     if (!ctx->awaitTerminationOrTimeout(Seconds(30))) ADD_FAILURE() << "the context did not stop";

@@ -18,7 +18,6 @@
 #include <random>
 #include <thread>
 
-#include "api/test_util.h"
 #include "checkpoint/write_ahead_log.h"
 #include "dstream/serialize.h"
 #include "recovery/crash_harness.h"
@@ -60,7 +59,7 @@ class FileCrashTest : public ::testing::TestWithParam<Shape> {};
 TEST_P(FileCrashTest, KilledAtRandomMomentsTheFileWordCountLosesNothingAndCountsNothingTwice) {
   const Shape shape = GetParam();
   std::mt19937 rng(test::crashSeed());
-  test::TempDir root;
+  testing::TempDir root;
   fs::path in = root.path() / "in", out = root.path() / "out", ckpt = root.path() / "ckpt";
   fs::create_directories(in);
   fs::create_directories(out);
@@ -79,7 +78,7 @@ TEST_P(FileCrashTest, KilledAtRandomMomentsTheFileWordCountLosesNothingAndCounts
     }
     std::string name = "input-";
     name += std::to_string(files++);
-    test::writeFileNow(in, name, text);
+    testing::moveIn(in, name, text);
   };
   int pointKills = 0;
   for (int k = 0; k < shape.kills; ++k) {
@@ -131,7 +130,7 @@ TEST_P(FileCrashTest, KilledAtRandomMomentsTheFileWordCountLosesNothingAndCounts
         << "the last life did not get past the last input within 120 s\n" << test::readLog(root.path() / "log");
     std::this_thread::sleep_for(20ms);  // polls the log file
   }
-  test::writeFileNow(root.path(), "stop", "");
+  testing::moveIn(root.path(), "stop", "");
   ASSERT_EQ(last.wait(Seconds(60)), 0) << test::readLog(root.path() / "log");
 
   test::BatchOutputs outputs = test::readOutputs(out);
@@ -153,7 +152,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, FileCrashTest,
 //   ctest --test-dir build/release -R KillLoop --output-on-failure -V | grep kill-loop
 TEST(CrashKillLoop, RestartsWithDefaultSettingsCatchUp) {
   std::mt19937 rng(test::crashSeed() + 2);
-  test::TempDir root;
+  testing::TempDir root;
   fs::path in = root.path() / "in", out = root.path() / "out", ckpt = root.path() / "ckpt";
   fs::create_directories(in);
   fs::create_directories(out);
@@ -172,7 +171,7 @@ TEST(CrashKillLoop, RestartsWithDefaultSettingsCatchUp) {
       text += w;
       text += ' ';
     }
-    test::writeFileNow(in, "input-" + std::to_string(files++), text);
+    testing::moveIn(in, "input-" + std::to_string(files++), text);
   };
   for (int k = 0; k <= kKills; ++k) {
     test::Child child(args, "", root.path() / "log", env);
@@ -193,7 +192,7 @@ TEST(CrashKillLoop, RestartsWithDefaultSettingsCatchUp) {
       std::this_thread::sleep_for(50ms);  // paces the input; the loop's exit is the condition above
     }
     if (k == kKills) {
-      test::writeFileNow(root.path(), "stop", "");
+      testing::moveIn(root.path(), "stop", "");
       ASSERT_EQ(child.wait(Seconds(60)), 0) << test::readLog(root.path() / "log");
       break;
     }
@@ -233,7 +232,7 @@ std::set<std::string> loggedLines(const fs::path& walDir) {
 
 TEST(CrashTest, KilledAtRandomMomentsTheSocketStreamWithAWriteAheadLogLosesNoLoggedLine) {
   std::mt19937 rng(test::crashSeed() + 1);
-  test::TempDir root;
+  testing::TempDir root;
   fs::path out = root.path() / "out", ckpt = root.path() / "ckpt";
   fs::create_directories(out);
   test::LineServer server;
@@ -253,7 +252,7 @@ TEST(CrashTest, KilledAtRandomMomentsTheSocketStreamWithAWriteAheadLogLosesNoLog
   std::this_thread::sleep_for(300ms);
   server.pause();
   std::this_thread::sleep_for(300ms);
-  test::writeFileNow(root.path(), "stop", "");
+  testing::moveIn(root.path(), "stop", "");
   ASSERT_EQ(last.wait(60s), 0) << test::readLog(root.path() / "log");
 
   test::BatchOutputs outputs = test::readOutputs(out);

@@ -6,11 +6,11 @@
 #include <map>
 #include <mutex>
 
-#include "api/test_util.h"
 #include "testing/files.h"
 #include "testing/batches.h"
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/errors.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"
 
@@ -55,19 +55,16 @@ std::unique_ptr<StreamingContext> build(const Graph& s, std::shared_ptr<ManualCl
 
 void writeInput(const fs::path& in, int i) {
   std::string text = "w" + std::to_string(i % 3) + " v" + std::to_string(i % 5) + "\ncommon w" + std::to_string(i % 2) + "\n";
-  test::writeFileAt(in, "part-" + std::to_string(i), text, timeFromMillis(kBase + i * 1000 - 500));
+  testing::writeFileAt(in, "part-" + std::to_string(i), text, timeFromMillis(kBase + i * 1000 - 500));
 }
 
 // Writes the input of batches from..to and runs them.
 void runBatches(StreamingContext& ctx, ManualClock& clock, int from, int to, const fs::path& in) {
-  for (int i = from; i <= to; ++i) {
-    writeInput(in, i);
-    ASSERT_TRUE(testing::runBatchAt(ctx, clock, timeFromMillis(kBase + i * 1000))) << "batch " << i;
-  }
+  ASSERT_TRUE(testing::runNumberedBatches(ctx, clock, timeFromMillis(kBase), from, to, [&](int i) { writeInput(in, i); }));
 }
 
 struct Dirs {
-  test::TempDir root;
+  testing::TempDir root;
   Graph setup() {
     fs::create_directories(root.path() / "in");
     return Graph{root.path() / "in", root.path() / "ckpt"};
@@ -107,7 +104,7 @@ void runWithCrash(Outputs& out, const std::function<void(const fs::path&)>& dama
   *warnings = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(ctx->isRecovering());
   ctx->start();
-  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, timeFromMillis(kBase + 9000), Seconds(30)));
+  ASSERT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, timeFromMillis(kBase + 9000), testing::kWaitTimeout));
   runBatches(*ctx, *clock, 10, 10, s.in);
   ctx->stop();
 }
@@ -275,19 +272,10 @@ TEST(RecoveryTest, EmptyOrMissingDirectoryStartsFresh) {
   }
 }
 
-template <class F>
-Error errorOf(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error";
-  return Error(ErrorCode::kInternal, "");
-}
+using testing::errorOf;
 
 TEST(RecoveryTest, BadCheckpointSettingsAreClearErrors) {
-  test::TempDir root;
+  testing::TempDir root;
   testing::writeFile(root.path() / "plain-file", "x");
   StreamingContext ssc("local[1]", Seconds(1));
   std::string under = (root.path() / "plain-file" / "ckpt").string();

@@ -6,12 +6,13 @@
 #include <map>
 #include <mutex>
 
-#include "api/test_util.h"
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
 #include "recovery/running_count.h"
 #include "sources/input_nodes.h"
 #include "testing/batches.h"
+#include "testing/files.h"
+#include "testing/loopback.h"
 
 namespace dstream {
 namespace {
@@ -50,9 +51,9 @@ struct SocketRun {
 };
 
 TEST(WriteAheadLogRecoveryTest, ReceivedBlocksAreReplayedExactlyOnce) {
-  test::TempDir root;
+  testing::TempDir root;
   fs::path ckpt = root.path() / "ckpt";
-  test::LoopbackServer server;
+  testing::LoopbackServer server;
   {
     SocketRun run(ckpt, server.port(), timeFromMillis(100'000));
     EXPECT_FALSE(run.ctx->isRecovering());

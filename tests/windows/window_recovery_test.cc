@@ -10,7 +10,6 @@
 // Manual clock, 100 ms batches; the directories are on tmpfs when there is one (/dev/shm),
 // where fsync is free, so the ~300 restarts take seconds.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -21,9 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "api/test_util.h"
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "testing/batches.h"
+#include "testing/files.h"
 
 namespace dstream {
 namespace {
@@ -124,24 +124,13 @@ void writeInput(const fs::path& in, int i) {
 
 Time batchTime(int i) { return timeFromMillis(kBase + i * kBatchMs); }
 
-// A directory on tmpfs when there is one, removed at scope exit.
-class FastDir {
- public:
-  FastDir() {
-    std::string templ = (fs::is_directory("/dev/shm") ? "/dev/shm" : "/tmp") + std::string("/dstream-window-recovery-XXXXXX");
-    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-    fs::create_directories(path_ / "in");
-  }
-  ~FastDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path in() const { return path_ / "in"; }
-  fs::path ckpt() const { return path_ / "ckpt"; }
+// A directory on tmpfs when there is one (~150 restarts write many files), removed at scope exit.
+struct FastDir {
+  FastDir() { fs::create_directories(in()); }
+  fs::path in() const { return root / "in"; }
+  fs::path ckpt() const { return root / "ckpt"; }
 
- private:
-  fs::path path_;
+  testing::TempDir root{"dstream-window-recovery", fs::is_directory("/dev/shm") ? "/dev/shm" : "/tmp"};
 };
 
 // Runs batches 1..kBatches without a stop; returns output -> batch ms -> value.
@@ -151,11 +140,7 @@ std::map<std::pair<std::string, long>, std::string> uninterrupted() {
   auto clock = std::make_shared<ManualClock>(batchTime(0));
   auto ctx = build(dir.in(), dir.ckpt(), 1, clock, seen);
   ctx->start();
-  for (int i = 1; i <= kBatches; ++i) {
-    writeInput(dir.in(), i);
-    clock->setTime(batchTime(i));
-    EXPECT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, batchTime(i), Seconds(30))) << "batch " << i;
-  }
+  EXPECT_TRUE(testing::runNumberedBatches(*ctx, *clock, batchTime(0), 1, kBatches, [&](int i) { writeInput(dir.in(), i); }));
   ctx->stop();
   std::map<std::pair<std::string, long>, std::string> out;
   for (auto& [key, values] : seen.values) {
@@ -183,11 +168,8 @@ void restartEveryBatch(int interval, int stride) {
     ASSERT_EQ(ctx->isRecovering(), done > 0) << "life " << lives;
     ctx->start();
     // Batches after the snapshot, up to `done`, are re-run at once, before the next one.
-    for (int i = done + 1; i <= std::min(kBatches, done + stride); ++i) {
-      writeInput(dir.in(), i);
-      clock->setTime(batchTime(i));
-      ASSERT_TRUE(dstream::testing::awaitBatchCompleted(*ctx, batchTime(i), Seconds(30))) << "batch " << i;
-    }
+    ASSERT_TRUE(testing::runNumberedBatches(*ctx, *clock, batchTime(0), done + 1, std::min(kBatches, done + stride),
+                                            [&](int i) { writeInput(dir.in(), i); }));
     ctx->stop();
     done = std::min(kBatches, done + stride);
     ++lives;
