@@ -133,21 +133,29 @@ class StreamingContext:
 
         Ctrl-C (KeyboardInterrupt) stops the context gracefully, then propagates.
         """
-        if timeout is not None:
-            self.awaitTerminationOrTimeout(timeout)
-            return
-        while not self.awaitTerminationOrTimeout(0.25):
-            pass
+        try:
+            if timeout is not None:
+                self._await(timeout)
+                return
+            while not self._await(0.25):  # wakes to let Python see Ctrl-C
+                pass
+        except KeyboardInterrupt:
+            self.stop(stopSparkContext=False, stopGraceFully=True)
+            raise
 
     def awaitTerminationOrTimeout(self, timeout):
         """True if the context stopped within timeout seconds; re-raises a failed batch's error."""
         try:
-            return self._ctx.awaitTerminationOrTimeout(float(timeout))
-        except (_dstream.PythonFunctionError, _dstream.EngineError) as e:
-            raise StreamingError(str(e)) from None
+            return self._await(timeout)
         except KeyboardInterrupt:
             self.stop(stopSparkContext=False, stopGraceFully=True)
             raise
+
+    def _await(self, timeout):
+        try:
+            return self._ctx.awaitTerminationOrTimeout(float(timeout))
+        except (_dstream.PythonFunctionError, _dstream.EngineError) as e:
+            raise StreamingError(str(e)) from None
 
     # Test hook: with SparkConf().set("dstream.test.manualClock", "true"), moves the clock.
     def TEST_advanceClock(self, seconds):

@@ -1,5 +1,6 @@
 """dstream-submit: pyspark's names, --master as spark-submit takes it, the script's argv."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -47,3 +48,62 @@ def test_pyspark_is_not_importable_outside_dstream_submit():
                         "or 'pyspark_compat' not in importlib.util.find_spec('pyspark').origin)"],
                        capture_output=True, text=True, timeout=60)
     assert r.stdout == "True\n", r.stderr
+
+
+LEAVES_RUNNING = """
+from pyspark import SparkContext
+from pyspark.streaming import StreamingContext
+ssc = StreamingContext(SparkContext("local[2]", "x"), 0.1)
+ssc.queueStream([[1, 2]]).map(lambda x: x * 2).pprint()
+ssc.start()
+print("started", flush=True)
+"""
+
+FAILS = """
+from pyspark import SparkContext
+from pyspark.streaming import StreamingContext
+ssc = StreamingContext(SparkContext("local[2]", "x"), 0.1)
+ssc.queueStream([[1, 0]]).map(lambda x: 1 / x).pprint()
+ssc.start()
+ssc.awaitTermination()
+"""
+
+WAITS = """
+import os, sys
+from pyspark import SparkContext
+from pyspark.streaming import StreamingContext
+ssc = StreamingContext(SparkContext("local[2]", "x"), 0.1)
+ssc.textFileStream(sys.argv[1]).pprint()
+ssc.start()
+print("started", flush=True)
+ssc.awaitTermination()
+"""
+
+
+def _run(tmp_path, text, *args):
+    script = tmp_path / "app.py"
+    script.write_text(text)
+    return subprocess.run([PYTHON, SUBMIT, str(script), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_a_program_that_ends_without_stop_exits(tmp_path):
+    r = _run(tmp_path, LEAVES_RUNNING)
+    assert r.returncode == 0 and "started" in r.stdout, r.stderr
+
+
+def test_a_failing_function_ends_the_program_with_its_traceback(tmp_path):
+    r = _run(tmp_path, FAILS)
+    assert r.returncode == 1
+    assert "StreamingError" in r.stderr and "ZeroDivisionError: division by zero" in r.stderr
+    assert "lambda x: 1 / x" in r.stderr
+
+
+def test_ctrl_c_stops_gracefully(tmp_path):
+    script = tmp_path / "app.py"
+    script.write_text(WAITS)
+    proc = subprocess.Popen([PYTHON, SUBMIT, str(script), str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "started\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
