@@ -9,6 +9,7 @@ import atexit
 import datetime
 import operator
 import os
+import sys
 import tempfile
 
 from dstream import _dstream
@@ -413,7 +414,8 @@ class DStream:
             if len(taken) > num:
                 lines.append("...")
             lines.append("")
-            print("\n".join(lines), flush=True)
+            sys.stdout.write("\n".join(lines) + "\n")  # one write: blocks never interleave
+            sys.stdout.flush()
         self.foreachRDD(takeAndPrint)
 
     def saveAsTextFiles(self, prefix, suffix=None):
