@@ -10,6 +10,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -136,8 +137,14 @@ Stream linesToPython(dstream::DStream<std::string_view> lines) {
 
 class Context {
  public:
-  Context(const std::string& master, double batchSeconds, bool manualClock) {
+  // logLevel: the least dstream::LogLevel written to stderr; past kError, nothing (pyspark's OFF).
+  Context(const std::string& master, double batchSeconds, bool manualClock, int logLevel)
+      : logLevel_(std::make_shared<std::atomic<int>>(logLevel)) {
     dstream::ContextOptions options;
+    options.log = [level = logLevel_, sink = dstream::stderrLogSink(dstream::LogLevel::kDebug)](
+                      dstream::LogLevel l, std::string_view message) {
+      if (static_cast<int>(l) >= level->load()) sink(l, message);
+    };
     if (manualClock) {
       clock_ = std::make_shared<dstream::ManualClock>();
       options.clock = clock_;
@@ -154,10 +161,12 @@ class Context {
     if (!clock_) throw dstream::Error(dstream::ErrorCode::kFailedPrecondition, "advanceClock: the context has no manual clock");
     clock_->advance(toDuration(seconds));
   }
+  void setLogLevel(int level) { logLevel_->store(level); }
   double now() const { return toSeconds(ssc_->clock().now().time_since_epoch()); }
 
  private:
   std::shared_ptr<dstream::ManualClock> clock_;
+  std::shared_ptr<std::atomic<int>> logLevel_;  // read by the log sink on any thread
   std::unique_ptr<dstream::StreamingContext> ssc_;
 };
 
@@ -227,8 +236,9 @@ PYBIND11_MODULE(_dstream, m) {
       });
 
   py::class_<Context>(m, "Context")
-      .def(py::init<const std::string&, double, bool>(), py::arg("master"), py::arg("batchSeconds"),
-           py::arg("manualClock") = false)
+      .def(py::init<const std::string&, double, bool, int>(), py::arg("master"), py::arg("batchSeconds"),
+           py::arg("manualClock") = false, py::arg("logLevel") = static_cast<int>(dstream::LogLevel::kInfo))
+      .def("setLogLevel", &Context::setLogLevel)
       .def("textFileStream", [](Context& c, const std::string& dir) { return linesToPython(c.ssc().textFileStream(dir)); })
       .def("socketTextStream",
            [](Context& c, const std::string& host, int port) { return linesToPython(c.ssc().socketTextStream(host, port)); })

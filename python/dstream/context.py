@@ -20,6 +20,10 @@ def _parse_master(master):
     raise ValueError("dstream runs only local masters: 'local', 'local[N]' or 'local[*]', not %r" % master)
 
 
+# pyspark's level names -> dstream::LogLevel (kDebug 0, kInfo 1, kWarning 2, kError 3; 4: nothing).
+_LOG_LEVELS = {"ALL": 0, "TRACE": 0, "DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FATAL": 3, "OFF": 4}
+
+
 class SparkConf:
     """pyspark's SparkConf: string settings; dstream reads spark.master and spark.app.name."""
 
@@ -83,6 +87,8 @@ class SparkContext:
         self.appName = self._conf.get("spark.app.name")
         self._parallelism = _parse_master(self.master)
         self._stopped = False
+        self._logLevel = _LOG_LEVELS["INFO"]
+        self._logListeners = []  # the streaming contexts' setLogLevel
         SparkContext._active = self
 
     @property
@@ -105,12 +111,17 @@ class SparkContext:
         return RDD([], self)
 
     def setLogLevel(self, logLevel):
-        """Checks the level as pyspark does; it does not filter the engine's log yet (issue 12)."""
-        levels = {"ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"}
-        if logLevel.upper() not in levels:
-            raise ValueError("Supplied level %s did not match one of: %s" % (logLevel, ",".join(sorted(levels))))
+        """The least level of the engine's log lines on stderr, as pyspark's levels name it
+        (ALL, DEBUG, INFO (the default), WARN, ERROR, OFF...); applies to running contexts too."""
+        level = _LOG_LEVELS.get(logLevel.upper())
+        if level is None:
+            raise ValueError("Supplied level %s did not match one of: %s" % (logLevel, ",".join(sorted(_LOG_LEVELS))))
+        self._logLevel = level
+        for listener in list(self._logListeners):
+            listener(level)
 
     def stop(self):
         self._stopped = True
+        self._logListeners.clear()
         if SparkContext._active is self:
             SparkContext._active = None

@@ -62,7 +62,8 @@ class StreamingContext:
             raise ValueError("Only one StreamingContext may be active in this process")
         self._sc = sparkContext
         manual = sparkContext.getConf().get("dstream.test.manualClock", "false") == "true"
-        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manual)
+        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manual, sparkContext._logLevel)
+        sparkContext._logListeners.append(self._ctx.setLogLevel)
         self._batchDuration = float(batchDuration)
         self._stopped = False
         StreamingContext._active = self

@@ -109,3 +109,24 @@ def test_ctrl_c_stops_gracefully(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
+
+
+QUIET_FAILS = """
+from pyspark import SparkContext
+from pyspark.streaming import StreamingContext
+sc = SparkContext("local[2]", "x")
+ssc = StreamingContext(sc, 0.1)
+sc.setLogLevel("OFF")
+ssc.queueStream([[1, 0]]).map(lambda x: 1 / x).pprint()
+ssc.start()
+ssc.awaitTermination()
+"""
+
+
+def test_setLogLevel_OFF_silences_the_engine_log_not_the_error(tmp_path):
+    r = _run(tmp_path, QUIET_FAILS)
+    assert r.returncode == 1
+    assert "ZeroDivisionError" in r.stderr
+    assert "dstream: error:" not in r.stderr
+    r = _run(tmp_path, FAILS)
+    assert "dstream: error:" in r.stderr  # the default, INFO, shows it
