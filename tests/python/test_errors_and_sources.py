@@ -90,3 +90,19 @@ def test_socketTextStream_reads_lines_as_str():
         _run_until(ssc, got, lambda xs: xs == ["ett", "två", "tre"])
     finally:
         server.close()
+
+
+def test_stop_from_inside_foreachRDD_ends_awaitTermination():
+    ssc = manual_context(1)
+    seen = []
+
+    def stop_after_first(rdd):
+        seen.append(rdd.collect())
+        ssc.stop(stopSparkContext=True)
+    ssc.queueStream([[1], [2]]).foreachRDD(stop_after_first)
+    ssc.start()
+    ssc.TEST_advanceClock(1)
+    ssc.awaitTermination()  # returns: the context stopped itself after the batch
+    assert seen == [[1]]
+    SparkContext("local", "the old one was stopped").stop()
+
