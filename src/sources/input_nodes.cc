@@ -7,6 +7,24 @@
 #include "dstream/serialize.h"
 #include "sources/file_reader.h"
 
+// The scanner's memory in a checkpoint: start time, then the selected files (a file's size
+// is not kept: a restored file's is unknown).
+template <>
+struct dstream::Serializer<dstream::detail::FileScannerState::RememberedFile> {
+  static void write(BinaryWriter& w, const detail::FileScannerState::RememberedFile& f) {
+    w.write(f.path);
+    w.write(f.modTime);
+    w.write(f.batchTime);
+  }
+  static detail::FileScannerState::RememberedFile read(BinaryReader& r) {
+    detail::FileScannerState::RememberedFile f;
+    f.path = r.read<std::string>();
+    f.modTime = r.read<Time>();
+    f.batchTime = r.read<Time>();
+    return f;
+  }
+};
+
 namespace dstream::detail {
 
 Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks) {
@@ -25,7 +43,7 @@ FileInputNode::FileInputNode(Graph* graph, const std::string& directory, FileStr
                                              .requireStableSize = options.requireStableSize}) {}
 
 void FileInputNode::startInput() {
-  if (replayUntil_) {
+  if (replay_.recovering()) {
     scanner_.checkDirectory();  // recovered: the scanner's memory came from the checkpoint
   } else {
     scanner_.start(graph().clock().now());
@@ -34,9 +52,8 @@ void FileInputNode::startInput() {
 
 std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
   std::vector<std::filesystem::path> files;
-  if (replayUntil_ && t <= *replayUntil_) {
-    // A batch that ran before the crash reads the same files again (none if unrecorded).
-    if (auto it = replay_.find(t); it != replay_.end()) files.assign(it->second.begin(), it->second.end());
+  if (auto recorded = replay_.replayed(t)) {
+    files.assign(recorded->begin(), recorded->end());  // a batch that ran before the crash
   } else {
     files = scanner_.findNewFiles(t);
   }
@@ -63,52 +80,35 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
   });
   std::vector<LineBlockPtr> read;
   for (auto& b : blocks) if (b) read.push_back(std::move(*b));
-  auto& names = filesByBatch_[t];
-  names.clear();
+  std::vector<std::string> names;
   for (auto& f : files) names.push_back(f.string());
+  replay_.record(t, std::move(names));
   return makeRDD<std::string_view>(partitionsOf(read), {}, graph().pool());
 }
 
 void FileInputNode::clearOldData(Time t) {
   TypedNode<std::string_view>::clearOldData(t);
-  Duration keep = std::max(scanner_.rememberDuration(), keepFilesFor_);
-  filesByBatch_.erase(filesByBatch_.begin(), filesByBatch_.upper_bound(t - keep));
-  // A window computed after the first re-run batch still reads older recorded batches.
-  replay_.erase(replay_.begin(), replay_.upper_bound(t - keep));
+  replay_.forgetOld(t, scanner_.rememberDuration());
 }
 
-void FileInputNode::prepareCheckpointing(const std::filesystem::path&, Duration keepFor) { keepFilesFor_ = keepFor; }
+void FileInputNode::prepareCheckpointing(const std::filesystem::path&, Duration keepFor) { replay_.keepFor(keepFor); }
 
+// The files per batch, then the scanner's memory: its start time and the files it selected.
 void FileInputNode::writeInputs(BinaryWriter& w, Time after, Time upTo) const {
-  w.write(std::map<Time, std::vector<std::string>>(filesByBatch_.upper_bound(after), filesByBatch_.upper_bound(upTo)));
+  replay_.write(w, after, upTo);
   FileScannerState state = scanner_.state();
   w.write(state.startTime);
-  w.writeVarint(state.files.size());
-  for (const auto& f : state.files) {
-    w.write(f.path);
-    w.write(f.modTime);
-    w.write(f.batchTime);
-  }
+  w.write(state.files);
 }
 
 void FileInputNode::readInputs(BinaryReader& r, Time upTo) {
-  replay_ = r.read<std::map<Time, std::vector<std::string>>>();
+  auto batches = replay_.readBatches(r);
   FileScannerState state;
   state.startTime = r.read<Time>();
-  std::size_t n = r.readCount();
-  for (std::size_t i = 0; i < n; ++i) {
-    FileScannerState::RememberedFile f;
-    f.path = r.read<std::string>();
-    f.modTime = r.read<Time>();
-    f.batchTime = r.read<Time>();
-    state.files.push_back(std::move(f));
-  }
+  state.files = r.read<std::vector<FileScannerState::RememberedFile>>();
   if (!r.atEnd()) r.fail("unexpected trailing bytes");
   scanner_.restore(state);
-  replayUntil_ = upTo;
-  // Batches before the re-run ones are not computed again: carry their records forward, so
-  // that the next checkpoint still has them if it must be recovered from too.
-  filesByBatch_ = replay_;
+  replay_.recover(std::move(batches), upTo);
 }
 
 // ---- socketTextStream ----
@@ -180,28 +180,28 @@ LineBlockPtr decodeBlock(std::string_view payload, const std::string& context) {
   return block;
 }
 
-void writeHandles(BinaryWriter& w, const std::vector<RecordHandle>& hs) {
-  w.writeVarint(hs.size());
-  for (const auto& h : hs) {
+}  // namespace
+
+void WalRecordsCodec::write(BinaryWriter& w, const std::vector<RecordHandle>& handles) {
+  w.writeVarint(handles.size());
+  for (const auto& h : handles) {
     w.writeVarint(h.segment);
     w.writeVarint(h.offset);
     w.writeVarint(h.length);
   }
 }
 
-std::vector<RecordHandle> readHandles(BinaryReader& r) {
-  std::vector<RecordHandle> hs;
+std::vector<RecordHandle> WalRecordsCodec::read(BinaryReader& r) {
+  std::vector<RecordHandle> handles;
   for (std::size_t n = r.readCount(), i = 0; i < n; ++i) {
     RecordHandle h;
     h.segment = r.readVarint();
     h.offset = r.readVarint();
     h.length = r.read<std::uint32_t>();
-    hs.push_back(h);
+    handles.push_back(h);
   }
-  return hs;
+  return handles;
 }
-
-}  // namespace
 
 void SocketInputNode::logBlock(Time batchTime, const LineBlock& block) {
   if (!wal_ || requeueing_) return;
@@ -213,9 +213,9 @@ void SocketInputNode::logBlock(Time batchTime, const LineBlock& block) {
 std::optional<RDD<std::string_view>> SocketInputNode::compute(Time t) {
   std::vector<LineBlockPtr> blocks;
   std::vector<RecordHandle> handles;
-  if (replayUntil_ && t <= *replayUntil_) {
+  if (auto recorded = replay_.replayed(t)) {  // recovering implies the log
     // A batch that ran before the crash takes the same logged blocks again.
-    if (auto it = replay_.find(t); it != replay_.end()) handles = it->second;
+    handles = std::move(*recorded);
     for (const auto& h : handles) blocks.push_back(decodeBlock(wal_->read(h).payload, wal_->directory().string()));
   } else {
     blocks = queue_.takeUpTo(t);
@@ -229,18 +229,17 @@ std::optional<RDD<std::string_view>> SocketInputNode::compute(Time t) {
       }
     }
   }
-  if (wal_) taken_[t] = std::move(handles);
+  if (wal_) replay_.record(t, std::move(handles));
   return makeRDD<std::string_view>(partitionsOf(blocks), {}, graph().pool());
 }
 
 void SocketInputNode::clearOldData(Time t) {
   TypedNode<std::string_view>::clearOldData(t);
-  taken_.erase(taken_.begin(), taken_.upper_bound(t - keepFor_));
-  replay_.erase(replay_.begin(), replay_.upper_bound(t - keepFor_));  // as for files
+  replay_.forgetOld(t);
 }
 
 void SocketInputNode::prepareCheckpointing(const std::filesystem::path& checkpointDir, Duration keepFor) {
-  keepFor_ = keepFor;
+  replay_.keepFor(keepFor);
   if (!options_.writeAheadLog) return;
   if (checkpointDir.empty()) {
     throw Error(ErrorCode::kFailedPrecondition,
@@ -258,31 +257,20 @@ void SocketInputNode::writeInputs(BinaryWriter& w, Time after, Time upTo) const 
   w.write(wal_ != nullptr);
   if (!wal_) return;
   w.write(after);
-  auto first = taken_.upper_bound(after), last = taken_.upper_bound(upTo);
-  w.writeVarint(static_cast<std::size_t>(std::distance(first, last)));
-  for (auto it = first; it != last; ++it) {
-    w.write(it->first);
-    writeHandles(w, it->second);
-  }
+  replay_.write(w, after, upTo);
 }
 
 void SocketInputNode::readInputs(BinaryReader& r, Time upTo) {
   if (!r.read<bool>()) return;  // written without a log: nothing to replay
   Time after = r.read<Time>();
-  std::map<Time, std::vector<RecordHandle>> taken;
-  for (std::size_t n = r.readCount(), i = 0; i < n; ++i) {
-    Time t = r.read<Time>();
-    taken[t] = readHandles(r);
-  }
+  auto taken = replay_.readBatches(r);
   if (!r.atEnd()) r.fail("unexpected trailing bytes");
   if (!wal_) return;  // the log was turned off: batches re-run with what arrives now
-  replay_ = taken;
-  taken_ = std::move(taken);  // carried forward, as for files
-  replayUntil_ = upTo;
   // Blocks logged after `after` that no completed batch took were received but not
   // processed: they go back into the queue, in log order, for the next batches.
   std::vector<RecordHandle> done;
-  for (const auto& [t, hs] : replay_) done.insert(done.end(), hs.begin(), hs.end());
+  for (const auto& [t, hs] : taken) done.insert(done.end(), hs.begin(), hs.end());
+  replay_.recover(std::move(taken), upTo);
   std::sort(done.begin(), done.end());
   requeueing_ = true;
   wal_->forEach(RecordHandle{}, [&](WalRecord&& rec) {

@@ -3,7 +3,6 @@
 // they were read into; partitions alias the blocks, so no line is copied.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,13 +16,14 @@
 #include "dstream/options.h"
 #include "sources/file_scanner.h"
 #include "sources/received_block_queue.h"
+#include "sources/replay_log.h"
 #include "sources/socket_receiver.h"
 
 namespace dstream::detail {
 
-// Recovery (doc/recovery.md): a checkpoint records what each batch read (the file names, or
-// the write-ahead log records of the socket's blocks), so that re-run batches read exactly
-// that again instead of scanning or receiving.
+// Recovery (doc/recovery.md): each source keeps a ReplayLog of what its batches read (the file
+// names, or the write-ahead log records of the socket's blocks), so that re-run batches read
+// exactly that again instead of scanning or receiving.
 
 // A partition that is a block's lines, sharing ownership of the block.
 Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks);
@@ -35,8 +35,6 @@ class FileInputNode final : public SourceNode<std::string_view> {
   void startInput() override;
 
   FileStreamScanner& scanner() { return scanner_; }
-  // The files each remembered batch read (what recovery needs to recompute a batch).
-  const std::map<Time, std::vector<std::string>>& filesByBatch() const { return filesByBatch_; }
   void clearOldData(Time t) override;
 
   void prepareCheckpointing(const std::filesystem::path& checkpointDir, Duration keepFor) override;
@@ -48,10 +46,14 @@ class FileInputNode final : public SourceNode<std::string_view> {
 
  private:
   FileStreamScanner scanner_;
-  std::map<Time, std::vector<std::string>> filesByBatch_;
-  Duration keepFilesFor_{0};                         // for checkpoints, beyond the scanner's memory
-  std::map<Time, std::vector<std::string>> replay_;  // recovered: the files batches <= replayUntil_ read
-  std::optional<Time> replayUntil_;
+  ReplayLog<std::vector<std::string>> replay_{"files"};  // kept as long as the scanner remembers
+};
+
+// Writes and reads the write-ahead log records a batch took: varint n, n x (varint segment,
+// varint offset, varint length).
+struct WalRecordsCodec {
+  static void write(BinaryWriter& w, const std::vector<RecordHandle>& handles);
+  static std::vector<RecordHandle> read(BinaryReader& r);
 };
 
 class SocketInputNode final : public SourceNode<std::string_view> {
@@ -84,12 +86,10 @@ class SocketInputNode final : public SourceNode<std::string_view> {
   std::unique_ptr<SocketLineReceiver> receiver_;
   std::unique_ptr<WriteAheadLog> wal_;  // null without options_.writeAheadLog
   bool requeueing_ = false;             // recovery re-adds logged blocks: do not log them twice
-  Duration keepFor_{0};
   std::mutex handlesMu_;
   std::unordered_map<const LineBlock*, RecordHandle> logged_;  // queued blocks' records; guarded by handlesMu_
-  std::map<Time, std::vector<RecordHandle>> taken_;            // the records each batch took
-  std::map<Time, std::vector<RecordHandle>> replay_;           // recovered: what batches <= replayUntil_ took
-  std::optional<Time> replayUntil_;
+  // The records each batch took; with the log only.
+  ReplayLog<std::vector<RecordHandle>, WalRecordsCodec> replay_{"write-ahead log records"};
 };
 
 }  // namespace dstream::detail

@@ -10,11 +10,6 @@
 #include "dstream/detail/node.h"
 #include "dstream/time.h"
 
-namespace dstream {
-class BinaryWriter;
-class BinaryReader;
-}  // namespace dstream
-
 namespace dstream::detail {
 
 // Sources: started before the first batch, stopped first on stop().
@@ -28,7 +23,9 @@ class InputNode {
   virtual long recordsIn(Time t) const = 0;
 
   // Checkpoint hooks (doc/recovery.md), called on the batch thread. A source that cannot be
-  // replayed (queueStream) keeps the defaults: it writes nothing and restarts empty.
+  // replayed (queueStream) keeps the defaults: it writes nothing and restarts empty. The
+  // sources in src/sources/ implement them with a ReplayLog (src/sources/replay_log.h) of
+  // what each batch read.
   //
   // Called by start() before startInput(). `checkpointDir` is empty without ssc.checkpoint();
   // inputs of the batches of the last `keepFor` must stay readable. Throws Error to refuse
