@@ -39,6 +39,15 @@ FileStreamScanner started(const TempDir& dir, bool newFilesOnly = true) {
   return scanner;
 }
 
+// A scanner started after two files were written (one an hour before) and before a third.
+FileStreamScanner startedAmongFiles(const TempDir& dir, bool newFilesOnly) {
+  writeFile(dir.path() / "preexisting.txt", "p\n", kStart - Seconds(5));
+  writeFile(dir.path() / "ancient.txt", "a\n", kStart - Minutes(60));
+  auto scanner = started(dir, newFilesOnly);
+  writeFile(dir.path() / "new.txt", "n\n", kStart + Seconds(5));
+  return scanner;
+}
+
 TEST(FileStreamScannerTest, SelectsFilesModifiedInTheBatchWindowSortedByTime) {
   TempDir dir;
   auto scanner = started(dir);
@@ -106,19 +115,13 @@ TEST(FileStreamScannerTest, FilesOlderThanTheRememberWindowAreIgnored) {
 
 TEST(FileStreamScannerTest, NewFilesOnlyIgnoresFilesPresentAtStart) {
   TempDir dir;
-  writeFile(dir.path() / "preexisting.txt", "p\n", kStart - Seconds(5));
-  writeFile(dir.path() / "ancient.txt", "a\n", kStart - Minutes(60));
-  auto scanner = started(dir, /*newFilesOnly=*/true);
-  writeFile(dir.path() / "new.txt", "n\n", kStart + Seconds(5));
+  auto scanner = startedAmongFiles(dir, /*newFilesOnly=*/true);
   EXPECT_EQ(names(scanner.findNewFiles(batch(1))), (Names{"new.txt"}));
 }
 
 TEST(FileStreamScannerTest, WithoutNewFilesOnlyTheFirstBatchReadsPresentFiles) {
   TempDir dir;
-  writeFile(dir.path() / "preexisting.txt", "p\n", kStart - Seconds(5));
-  writeFile(dir.path() / "ancient.txt", "a\n", kStart - Minutes(60));
-  auto scanner = started(dir, /*newFilesOnly=*/false);
-  writeFile(dir.path() / "new.txt", "n\n", kStart + Seconds(5));
+  auto scanner = startedAmongFiles(dir, /*newFilesOnly=*/false);
   EXPECT_EQ(names(scanner.findNewFiles(batch(1))),
             (Names{"ancient.txt", "preexisting.txt", "new.txt"}));
   EXPECT_EQ(names(scanner.findNewFiles(batch(2))), Names{});

@@ -1,10 +1,11 @@
 // A SocketLineReceiver under a ManualClock (at t0 + 0.5s, batches of 1s, retry 2s) with its
-// queue and a log sink, for the receiver tests.
+// queue, a log sink and a loopback server to connect to, for the receiver tests.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,19 +35,38 @@ struct LogSink {
   }
 };
 
+struct FixtureOptions {
+  std::int64_t maxRate = 0;
+  std::size_t maxLineBytes = 1 << 20;
+  bool listening = true;  // false: the server holds its port, connects are refused
+};
+
+// A receiver connecting to a loopback server of its own.
 struct Fixture {
-  explicit Fixture(int port, std::int64_t maxRate = 0, std::size_t maxLineBytes = 1 << 20)
-      : clock(kT0 + Milliseconds(500)),
+  explicit Fixture(FixtureOptions o = {})
+      : server(o.listening),
+        clock(kT0 + Milliseconds(500)),
         receiver({.host = "127.0.0.1",
-                  .port = port,
+                  .port = server.port(),
                   .batchDuration = kBatch,
                   .blockInterval = Milliseconds(200),
                   .retryInterval = Seconds(2),
-                  .maxLineBytes = maxLineBytes,
-                  .maxRatePerSecond = maxRate,
+                  .maxLineBytes = o.maxLineBytes,
+                  .maxRatePerSecond = o.maxRate,
                   .log = log.fn()},
                  clock, queue) {}
 
+  // Starts the receiver and returns the server's end of its connection; throws if none comes.
+  detail::UniqueFd startAndAccept() {
+    receiver.start();
+    auto conn = server.accept();
+    if (!conn.valid()) throw std::runtime_error("the receiver did not connect");
+    return conn;
+  }
+  // The lines of the batch at kT0 + `seconds`.
+  std::vector<std::string> linesOfBatch(int seconds) { return linesOf(queue.takeUpTo(kT0 + Seconds(seconds))); }
+
+  LoopbackListener server;
   LogSink log;
   ManualClock clock;
   detail::ReceivedBlockQueue queue;

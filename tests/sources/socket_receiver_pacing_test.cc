@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,21 +16,16 @@ namespace {
 
 using testing::elapsedSince;
 using testing::Fixture;
-using testing::kBatch;
 using testing::kT0;
 using testing::kTimeout;
-using testing::linesOf;
 using testing::LogSink;
 using testing::LoopbackListener;
 using testing::sendAll;
 using Lines = std::vector<std::string>;
 
 TEST(SocketLineReceiverTest, MaxRateStopsReadingWhileTheClockStands) {
-  LoopbackListener server;
-  Fixture f(server.port(), /*maxRate=*/100);  // burst: 10 records
-  f.receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  Fixture f({.maxRate = 100});  // burst: 10 records
+  auto conn = f.startAndAccept();
   std::string data;
   for (int i = 0; i < 1000; ++i)
     data.append("line").append(std::to_string(1000 + i)).append("\n");  // 9 bytes
@@ -68,11 +65,8 @@ TEST(SocketLineReceiverTest, MaxRatePacesOnTheSystemClock) {
 }
 
 TEST(SocketLineReceiverTest, StopIsPromptWhileConnectedAndIdle) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  Fixture f;
+  auto conn = f.startAndAccept();
   ASSERT_TRUE(f.receiver.waitUntilConnected(kTimeout));
   sendAll(conn.get(), "kept\npending line without newline");
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.bytesReceived == 33; }, kTimeout));
@@ -83,13 +77,12 @@ TEST(SocketLineReceiverTest, StopIsPromptWhileConnectedAndIdle) {
   EXPECT_LT(elapsedSince(start), Seconds(5));
   f.receiver.stop();  // idempotent
   // Complete lines are kept; the line cut by the stop is not a record.
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"kept"}));
+  EXPECT_EQ(f.linesOfBatch(1), (Lines{"kept"}));
   EXPECT_EQ(f.receiver.stats().linesDropped, 1);
 }
 
 TEST(SocketLineReceiverTest, StopIsPromptWhileWaitingToRetry) {
-  LoopbackListener server(/*listening=*/false);
-  Fixture f(server.port());
+  Fixture f({.listening = false});
   f.receiver.start();
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
   auto start = std::chrono::steady_clock::now();
@@ -98,42 +91,43 @@ TEST(SocketLineReceiverTest, StopIsPromptWhileWaitingToRetry) {
   EXPECT_EQ(f.receiver.stats().connections, 0);
 }
 
-TEST(SocketLineReceiverTest, ThrowingHookEndsTheReceiverWithAFailure) {
+// A receiver whose queue hook (the write-ahead log's append) throws, after its one connection.
+struct ThrowingHookRun {
+  int port = 0;
+  std::exception_ptr failure;
+  std::vector<std::string> log;
+};
+
+template <class Throw>
+ThrowingHookRun runWithThrowingHook(Throw throwIt) {
   LoopbackListener server;
   ManualClock clock(kT0);
-  ReceivedBlockQueue queue([](Time, const LineBlock&) { throw std::runtime_error("wal broken"); });
+  ReceivedBlockQueue queue([&](Time, const LineBlock&) { throwIt(); });
   LogSink log;
   SocketLineReceiver receiver({.host = "127.0.0.1", .port = server.port(), .log = log.fn()}, clock,
                               queue);
   receiver.start();
   auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  EXPECT_TRUE(conn.valid());
   sendAll(conn.get(), "x\n");
-  ASSERT_TRUE(
-      receiver.waitFor([](auto& s) { return !s.connected && s.connections == 1; }, kTimeout));
+  EXPECT_TRUE(receiver.waitFor([](auto& s) { return !s.connected && s.connections == 1; }, kTimeout));
   receiver.stop();
-  EXPECT_NE(receiver.failure(), nullptr);
-  ASSERT_FALSE(log.snapshot().empty());
-  EXPECT_NE(log.snapshot().back().find("receiver stopped"), std::string::npos);
+  return {server.port(), receiver.failure(), log.snapshot()};
+}
+
+TEST(SocketLineReceiverTest, ThrowingHookEndsTheReceiverWithAFailure) {
+  auto run = runWithThrowingHook([] { throw std::runtime_error("wal broken"); });
+  EXPECT_NE(run.failure, nullptr);
+  ASSERT_FALSE(run.log.empty());
+  EXPECT_NE(run.log.back().find("receiver stopped"), std::string::npos);
 }
 
 // Issue 10: "dstream: dstream:" in the line that reports a receiver stopped by a dstream::Error.
 TEST(SocketLineReceiverTest, AStoppedReceiverIsReportedWithOnePrefix) {
-  LoopbackListener server;
-  ManualClock clock(kT0);
-  ReceivedBlockQueue queue([](Time, const LineBlock&) { throw Error(ErrorCode::kInternal, "wal broken"); });
-  LogSink log;
-  SocketLineReceiver receiver({.host = "127.0.0.1", .port = server.port(), .log = log.fn()}, clock,
-                              queue);
-  receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
-  sendAll(conn.get(), "x\n");
-  ASSERT_TRUE(receiver.waitFor([](auto& s) { return !s.connected && s.connections == 1; }, kTimeout));
-  receiver.stop();
-  ASSERT_FALSE(log.snapshot().empty());
-  EXPECT_EQ(log.snapshot().back(),
-            "dstream: socketTextStream 127.0.0.1:" + std::to_string(server.port()) + ": receiver stopped: wal broken");
+  auto run = runWithThrowingHook([] { throw Error(ErrorCode::kInternal, "wal broken"); });
+  ASSERT_FALSE(run.log.empty());
+  EXPECT_EQ(run.log.back(),
+            "dstream: socketTextStream 127.0.0.1:" + std::to_string(run.port) + ": receiver stopped: wal broken");
 }
 
 }  // namespace

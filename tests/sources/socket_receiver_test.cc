@@ -15,14 +15,10 @@
 namespace dstream::detail {
 namespace {
 
-using testing::elapsedSince;
 using testing::Fixture;
-using testing::kBatch;
 using testing::kT0;
 using testing::kTimeout;
 using testing::linesOf;
-using testing::LogSink;
-using testing::LoopbackListener;
 using testing::sendAll;
 using Lines = std::vector<std::string>;
 
@@ -42,12 +38,9 @@ TEST(SocketLineReceiverTest, InvalidOptionsAreRejected) {
 }
 
 TEST(SocketLineReceiverTest, LinesAreAssignedToTheBatchOfTheirArrival) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
+  Fixture f;
+  auto conn = f.startAndAccept();
   EXPECT_THROW(f.receiver.start(), Error);
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
   ASSERT_TRUE(f.receiver.waitUntilConnected(kTimeout));
 
   // Arrival t0+0.5s: batch t0+1s.
@@ -63,10 +56,10 @@ TEST(SocketLineReceiverTest, LinesAreAssignedToTheBatchOfTheirArrival) {
   sendAll(conn.get(), "tial\nd\n");
   ASSERT_TRUE(f.queue.waitForReceivedRecords(5, kTimeout));
 
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"a", "b"}));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(2))), (Lines{"c"}));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(3))), Lines{});
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(4))), (Lines{"partial", "d"}));
+  EXPECT_EQ(f.linesOfBatch(1), (Lines{"a", "b"}));
+  EXPECT_EQ(f.linesOfBatch(2), (Lines{"c"}));
+  EXPECT_EQ(f.linesOfBatch(3), Lines{});
+  EXPECT_EQ(f.linesOfBatch(4), (Lines{"partial", "d"}));
   // The stats follow the queue: wait for them rather than race.
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.linesReceived == 5; }, kTimeout));
   auto stats = f.receiver.stats();
@@ -80,11 +73,8 @@ TEST(SocketLineReceiverTest, LinesAreAssignedToTheBatchOfTheirArrival) {
 }
 
 TEST(SocketLineReceiverTest, ABatchGetsSeveralBlocks) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  Fixture f;
+  auto conn = f.startAndAccept();
   for (int i = 0; i < 3; ++i) {  // 3 chunks within one batch, each its own block
     sendAll(conn.get(), std::string("x").append(std::to_string(i)).append("\n"));
     ASSERT_TRUE(f.queue.waitForReceivedRecords(i + 1, kTimeout));
@@ -96,13 +86,12 @@ TEST(SocketLineReceiverTest, ABatchGetsSeveralBlocks) {
 }
 
 TEST(SocketLineReceiverTest, RefusedConnectionIsLoggedAndRetriedOnTheClock) {
-  LoopbackListener server(/*listening=*/false);  // holds the port; connects are refused
-  Fixture f(server.port());
+  Fixture f({.listening = false});  // the server holds the port; connects are refused
   f.receiver.start();
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
   auto logged = f.log.snapshot();
   ASSERT_EQ(logged.size(), 1u);  // one line per attempt
-  EXPECT_EQ(logged[0], "dstream: socketTextStream 127.0.0.1:" + std::to_string(server.port()) +
+  EXPECT_EQ(logged[0], "dstream: socketTextStream 127.0.0.1:" + std::to_string(f.server.port()) +
                            ": connection refused; retrying in 2s");
   EXPECT_FALSE(f.receiver.connected());
 
@@ -111,24 +100,21 @@ TEST(SocketLineReceiverTest, RefusedConnectionIsLoggedAndRetriedOnTheClock) {
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 2; }, kTimeout));
   EXPECT_EQ(f.log.snapshot().size(), 2u);
 
-  server.listen();
+  f.server.listen();
   f.clock.advance(Seconds(2));
-  auto conn = server.accept();
+  auto conn = f.server.accept();
   ASSERT_TRUE(conn.valid());
   ASSERT_TRUE(f.receiver.waitUntilConnected(kTimeout));
   sendAll(conn.get(), "hello\n");
   ASSERT_TRUE(f.queue.waitForReceivedRecords(1, kTimeout));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(5))), (Lines{"hello"}));
+  EXPECT_EQ(f.linesOfBatch(5), (Lines{"hello"}));
   EXPECT_EQ(f.receiver.stats().connections, 1);
 }
 
 TEST(SocketLineReceiverTest, StreamContinuesOnANewConnectionAfterTheServerCloses) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
+  Fixture f;
   {
-    auto first = server.accept();
-    ASSERT_TRUE(first.valid());
+    auto first = f.startAndAccept();
     sendAll(first.get(), "one\ntw");  // the cut line is kept as a line
   }
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
@@ -137,75 +123,63 @@ TEST(SocketLineReceiverTest, StreamContinuesOnANewConnectionAfterTheServerCloses
             std::string::npos);
   EXPECT_EQ(f.queue.receivedRecords(), 2);
   f.clock.advance(Seconds(2));
-  auto second = server.accept();
+  auto second = f.server.accept();
   ASSERT_TRUE(second.valid());
   sendAll(second.get(), "three\n");
   ASSERT_TRUE(f.queue.waitForReceivedRecords(3, kTimeout));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"one", "tw"}));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(3))), (Lines{"three"}));
+  EXPECT_EQ(f.linesOfBatch(1), (Lines{"one", "tw"}));
+  EXPECT_EQ(f.linesOfBatch(3), (Lines{"three"}));
   EXPECT_EQ(f.receiver.stats().connections, 2);
 }
 
 TEST(SocketLineReceiverTest, HttpResponseHeaderLinesAreOrdinaryRecords) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  Fixture f;
+  auto conn = f.startAndAccept();
   sendAll(conn.get(),
           "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
           "{\"venue\":\"a\"}\n{\"venue\":\"b\"}\n");
   ASSERT_TRUE(f.queue.waitForReceivedRecords(6, kTimeout));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))),
+  EXPECT_EQ(f.linesOfBatch(1),
             (Lines{"HTTP/1.1 200 OK", "Content-Type: application/json",
                    "Transfer-Encoding: chunked", "", "{\"venue\":\"a\"}", "{\"venue\":\"b\"}"}));
 }
 
 TEST(SocketLineReceiverTest, OverLongLineIsDroppedAndCounted) {
-  LoopbackListener server;
-  Fixture f(server.port(), /*maxRate=*/0, /*maxLineBytes=*/100);
-  f.receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  Fixture f({.maxLineBytes = 100});
+  auto conn = f.startAndAccept();
   sendAll(conn.get(), "short\n" + std::string(300'000, 'x') + "\nafter\n");
   ASSERT_TRUE(f.queue.waitForReceivedRecords(2, kTimeout));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"short", "after"}));
+  EXPECT_EQ(f.linesOfBatch(1), (Lines{"short", "after"}));
   EXPECT_EQ(f.receiver.stats().linesDropped, 1);
 }
 
 // Issue 10: a graceful stop turned a half-received line ({"venue":{"x":"tr) into a record.
 TEST(SocketLineReceiverTest, PartialLineAtStopIsDroppedAndCountedNotEmitted) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
-  auto conn = server.accept();
-  ASSERT_TRUE(conn.valid());
+  Fixture f;
+  auto conn = f.startAndAccept();
   const std::string sent = "{\"venue\":\"a\"}\n{\"venue\":{\"x\":\"tr";
   sendAll(conn.get(), sent);
   ASSERT_TRUE(f.receiver.waitFor(
       [&](auto& s) { return s.bytesReceived == static_cast<std::int64_t>(sent.size()); }, kTimeout));
   std::int64_t badBefore = totalBadRecords();
   f.receiver.stop();
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(10))), (Lines{"{\"venue\":\"a\"}"}));
+  EXPECT_EQ(f.linesOfBatch(10), (Lines{"{\"venue\":\"a\"}"}));
   EXPECT_EQ(f.receiver.stats().linesReceived, 1);
   EXPECT_EQ(f.receiver.stats().linesDropped, 1);
   EXPECT_EQ(totalBadRecords(), badBefore + 1);
 }
 
 TEST(SocketLineReceiverTest, PartialLineCutByAResetConnectionIsDroppedAndCounted) {
-  LoopbackListener server;
-  Fixture f(server.port());
-  f.receiver.start();
+  Fixture f;
   {
-    auto conn = server.accept();
-    ASSERT_TRUE(conn.valid());
+    auto conn = f.startAndAccept();
     sendAll(conn.get(), "one\ntw");
     ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.bytesReceived == 6; }, kTimeout));
     linger reset{.l_onoff = 1, .l_linger = 0};  // close() sends RST, not FIN
     ASSERT_EQ(::setsockopt(conn.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
   }
   ASSERT_TRUE(f.receiver.waitFor([](auto& s) { return s.retries >= 1; }, kTimeout));
-  EXPECT_EQ(linesOf(f.queue.takeUpTo(kT0 + Seconds(1))), (Lines{"one"}));
+  EXPECT_EQ(f.linesOfBatch(1), (Lines{"one"}));
   EXPECT_EQ(f.receiver.stats().linesDropped, 1);
 }
 
