@@ -84,15 +84,15 @@ std::unique_ptr<StreamingContext> build(const Program& p, std::shared_ptr<Manual
   return ctx;
 }
 
-void writeInput(const fs::path& in, int i) {
-  std::string text = "# batch " + std::to_string(i) + "\nw" + std::to_string(i % 3) + " v" + std::to_string(i % 4) +
-                     "\n\ncommon w" + std::to_string(i % 2) + "\n";
-  testing::writeFileAt(in, "part-" + std::to_string(i), text, timeFromMillis(kBase + i * 1000 - 500));
+// Batch i's lines: a comment and an empty line, which the filter drops, and words.
+std::string inputOf(int i) {
+  return "# batch " + std::to_string(i) + "\nw" + std::to_string(i % 3) + " v" + std::to_string(i % 4) +
+         "\n\ncommon w" + std::to_string(i % 2) + "\n";
 }
 
 // Writes the input of batches from..to and runs them.
 void runBatches(StreamingContext& ctx, ManualClock& clock, int from, int to, const fs::path& in) {
-  ASSERT_TRUE(testing::runNumberedBatches(ctx, clock, timeFromMillis(kBase), from, to, [&](int i) { writeInput(in, i); }));
+  ASSERT_TRUE(testing::runFileBatches(ctx, clock, in, timeFromMillis(kBase), from, to, inputOf));
 }
 
 // A fresh program's directories under one temp dir.

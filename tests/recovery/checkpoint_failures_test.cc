@@ -53,10 +53,8 @@ struct WordCount {
 };
 
 void runBatches(StreamingContext& ctx, ManualClock& clock, const fs::path& in, int from, int to) {
-  ASSERT_TRUE(testing::runNumberedBatches(ctx, clock, batchAt(0), from, to, [&](int i) {
-    testing::writeFileAt(in, "part-" + std::to_string(i), "w" + std::to_string(i % 3) + " common\n",
-                         timeFromMillis(kBase + i * 1000 - 500));
-  }));
+  ASSERT_TRUE(testing::runFileBatches(ctx, clock, in, batchAt(0), from, to,
+                                      [](int i) { return "w" + std::to_string(i % 3) + " common\n"; }));
 }
 
 // Root runs as root here, so permissions cannot make the directory unwritable: the directory
@@ -74,9 +72,7 @@ TEST(CheckpointFailuresTest, AFailedCheckpointWriteStopsTheContextWithThePathAnd
   testing::writeFile(ckpt, "not a directory");
   // Batch 3's checkpoint cannot be written; the context stops at the latest when batch 4 is
   // done (one checkpoint write is in flight while the next batch runs).
-  (void)testing::runNumberedBatches(*ctx, *clock, batchAt(0), 3, 4, [&](int i) {  // ends early once stopped
-    testing::writeFileAt(in, "part-" + std::to_string(i), "x\n", timeFromMillis(kBase + i * 1000 - 500));
-  });
+  (void)testing::runFileBatches(*ctx, *clock, in, batchAt(0), 3, 4, [](int) { return "x\n"; });  // ends once stopped
   std::string message;
   try {
     if (!ctx->awaitTerminationOrTimeout(Seconds(30))) ADD_FAILURE() << "the context did not stop";

@@ -53,14 +53,16 @@ std::unique_ptr<StreamingContext> build(const Graph& s, std::shared_ptr<ManualCl
   return ctx;
 }
 
+std::string inputOf(int i) {
+  return "w" + std::to_string(i % 3) + " v" + std::to_string(i % 5) + "\ncommon w" + std::to_string(i % 2) + "\n";
+}
 void writeInput(const fs::path& in, int i) {
-  std::string text = "w" + std::to_string(i % 3) + " v" + std::to_string(i % 5) + "\ncommon w" + std::to_string(i % 2) + "\n";
-  testing::writeFileAt(in, "part-" + std::to_string(i), text, timeFromMillis(kBase + i * 1000 - 500));
+  testing::writeBatchFile(in, i, timeFromMillis(kBase + i * 1000), Seconds(1), inputOf(i));
 }
 
 // Writes the input of batches from..to and runs them.
 void runBatches(StreamingContext& ctx, ManualClock& clock, int from, int to, const fs::path& in) {
-  ASSERT_TRUE(testing::runNumberedBatches(ctx, clock, timeFromMillis(kBase), from, to, [&](int i) { writeInput(in, i); }));
+  ASSERT_TRUE(testing::runFileBatches(ctx, clock, in, timeFromMillis(kBase), from, to, inputOf));
 }
 
 struct Dirs {

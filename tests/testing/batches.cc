@@ -1,5 +1,6 @@
 #include "testing/batches.h"
 #include "dstream/testing.h"
+#include "testing/files.h"
 
 #include <string>
 
@@ -32,6 +33,17 @@ namespace dstream::testing {
     if (!done) return done << " (batch " << i << ")";
   }
   return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult runFileBatches(StreamingContext& ssc, ManualClock& clock, const std::filesystem::path& dir,
+                                          Time zero, int from, int to, const std::function<std::string(int)>& content) {
+  Duration batch = ssc.batchDuration();
+  return runNumberedBatches(ssc, clock, zero, from, to,
+                            [&](int i) { writeBatchFile(dir, i, zero + batch * i, batch, content(i)); });
+}
+
+void writeBatchFile(const std::filesystem::path& dir, int i, Time t, Duration batch, std::string_view content) {
+  writeFileAt(dir, "part-" + std::to_string(i), content, t - batch / 2);
 }
 
 }  // namespace dstream::testing

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
+#include <string>
+#include <string_view>
 
 #include "dstream/clock.h"
 #include "dstream/streaming_context.h"
@@ -29,5 +32,13 @@ namespace dstream::testing {
 // REQUIRES: `ssc` has started and runs on `clock`.
 ::testing::AssertionResult runNumberedBatches(StreamingContext& ssc, ManualClock& clock, Time zero, int from, int to,
                                               const std::function<void(int)>& before = {});
+
+// Runs batches `from`..`to` of a textFileStream over `dir`: before batch i (at zero + i batch
+// durations) writes content(i) as "part-<i>", dated half a batch earlier, so that batch i reads it.
+// REQUIRES: `ssc` has started and runs on `clock`.
+::testing::AssertionResult runFileBatches(StreamingContext& ssc, ManualClock& clock, const std::filesystem::path& dir,
+                                          Time zero, int from, int to, const std::function<std::string(int)>& content);
+// Writes "part-<i>" as runFileBatches does, for the batch at `t` of a context with batches of `batch`.
+void writeBatchFile(const std::filesystem::path& dir, int i, Time t, Duration batch, std::string_view content);
 
 }  // namespace dstream::testing
