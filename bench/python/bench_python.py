@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Python pipelines on dstream vs a plain Python loop doing the same work in the same process.
+
+    PYTHONPATH=$PWD/python:$PWD/build/release/python /usr/bin/python3 bench/python/bench_python.py
+    ... bench_python.py --quick      # smoke: tiny input, only checks that engine and loop agree
+
+Workloads (issue 12):
+  venues     the lab's venue extraction: flatMap(lambda x: [j['venue'] for j in json.loads('['+x+']')
+             if 'venue' in j]).count(); loop: the same comprehension over the lines, len().
+  wordcount  flatMap(split) -> map((w, 1)) -> reduceByKey(operator.add); loop: dict counting.
+  count      lines.count() (no Python per record); loop: len() of each batch.
+  countByWindow  lines.countByWindow(3, 1); loop: sum of the last 3 batch lengths.
+
+Input: in-memory batches fed by queueStream on the engine's manual clock; the clock is advanced
+one batch at a time and the time runs from start() to the last batch's result (stop excluded).
+Meetup lines come from ../shared/data/lab10/meetup.data.* (cycled) when present, else generated.
+Each figure is the best of --runs. Printed: records/s for both, ratio engine/loop, load average.
+Exit status 1 if the engine's result differs from the loop's."""
+import argparse
+import glob
+import json
+import operator
+import os
+import random
+import sys
+import threading
+import time
+
+from dstream import SparkConf, SparkContext, StreamingContext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def meetup_lines(n):
+    files = sorted(glob.glob(os.path.join(REPO, "..", "shared", "data", "lab10", "meetup.data.*")))
+    base = [l for f in files for l in open(f, encoding="utf-8").read().splitlines()]
+    if not base:
+        rnd = random.Random(1)
+        base = [json.dumps({"venue": {"venue_name": "v%d" % rnd.randrange(500), "venue_id": i}} if rnd.random() < 0.8
+                           else {"response": "no"}) for i in range(1000)]
+    return [base[i % len(base)] for i in range(n)]
+
+
+def word_lines(n, vocab=10000):
+    rnd = random.Random(1)
+    words = ["w%08d" % i for i in range(vocab)]
+    return [" ".join(words[rnd.randrange(vocab)] for _ in range(10)) for _ in range(n)]
+
+
+def engine(batches, build, master):
+    sc = SparkContext(master, "bench", conf=SparkConf().set("dstream.test.manualClock", "true"))
+    ssc = StreamingContext(sc, 1)
+    out = build(ssc.queueStream([list(b) for b in batches]))
+    got, cond = [], threading.Condition()
+
+    def collect(rdd):
+        r = rdd.collect()
+        with cond:
+            got.append(r)
+            cond.notify_all()
+    out.foreachRDD(collect)
+    try:
+        ssc.start()
+        t0 = time.perf_counter()
+        for i in range(len(batches)):
+            ssc.TEST_advanceClock(1)
+            with cond:
+                assert cond.wait_for(lambda: len(got) > i, timeout=600), "batch %d did not finish" % i
+        t = time.perf_counter() - t0
+    finally:
+        ssc.stop()
+    return t, got
+
+
+def venue_of(x):
+    return [j['venue'] for j in json.loads('[' + x + ']') if 'venue' in j]
+
+
+WORKLOADS = {
+    # name: (input, engine pipeline, loop over batches -> per-batch results comparable with the engine's)
+    "venues": (meetup_lines,
+               lambda s: s.flatMap(lambda x: [j['venue'] for j in json.loads('[' + x + ']') if 'venue' in j]).count(),
+               lambda bs: [[sum(len([j['venue'] for j in json.loads('[' + x + ']') if 'venue' in j]) for x in b)]
+                           for b in bs]),
+    "wordcount": (word_lines,
+                  lambda s: s.flatMap(lambda l: l.split()).map(lambda w: (w, 1)).reduceByKey(operator.add),
+                  None),
+    "count": (word_lines, lambda s: s.count(), lambda bs: [[len(b)] for b in bs]),
+    "countByWindow": (word_lines, lambda s: s.countByWindow(3, 1),
+                      lambda bs: [[sum(len(b) for b in bs[max(0, i - 2):i + 1])] for i in range(len(bs))]),
+}
+
+
+# No Python per record: the loop (len of a list) is checked for agreement, its speed not shown.
+NATIVE = {"count", "countByWindow"}
+
+
+def wordcount_loop(bs):
+    out = []
+    for b in bs:
+        d = {}
+        for l in b:
+            for w in l.split():
+                d[w] = d.get(w, 0) + 1
+        out.append(list(d.items()))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny input; checks agreement only")
+    ap.add_argument("--records", type=int, default=20000, help="records per batch")
+    ap.add_argument("--batches", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--only", default=",".join(WORKLOADS))
+    a = ap.parse_args()
+    if a.quick:
+        a.records, a.batches, a.runs = 500, 3, 1
+    load_before = os.getloadavg()
+    rows, bad = [], []
+    for name in a.only.split(","):
+        make, build, loop = WORKLOADS[name]
+        loop = loop or wordcount_loop
+        n = a.records * a.batches
+        data = make(n)
+        batches = [data[i * a.records:(i + 1) * a.records] for i in range(a.batches)]
+        te, tl = float("inf"), float("inf")
+        for _ in range(a.runs):
+            t, got = engine(batches, build, a.master)
+            te = min(te, t)
+            t0 = time.perf_counter()
+            want = loop(batches)
+            tl = min(tl, time.perf_counter() - t0)
+        if [sorted(g) for g in got] != [sorted(w) for w in want]:
+            bad.append(name)
+        rows.append((name, n / te, None if name in NATIVE else n / tl, None if name in NATIVE else tl / te))
+    load_after = os.getloadavg()
+    print("dstream Python pipelines vs a plain Python loop, %s, %d batches x %d records, best of %d"
+          % (a.master, a.batches, a.records, a.runs))
+    print("%-14s %14s %14s %8s" % ("workload", "dstream rec/s", "loop rec/s", "ratio"))
+    for name, e, l, r in rows:
+        if l is None:  # the loop is len(): its speed says nothing; compare with the C++ figures
+            print("%-14s %14.0f %14s %8s" % (name, e, "(len)", "-"))
+        else:
+            print("%-14s %14.0f %14.0f %7.2fx" % (name, e, l, r))
+    print("load average %.2f before, %.2f after (1 min); %d cores" % (load_before[0], load_after[0], os.cpu_count()))
+    if bad:
+        print("MISMATCH between dstream and the loop: %s" % ", ".join(bad))
+        return 1
+    print("dstream and the loop agree on every workload")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
