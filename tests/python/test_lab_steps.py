@@ -249,6 +249,9 @@ def lab(tmp_path_factory):
     env = dict(os.environ, MASTER="local[2]")
     server = Server(_records("meetup.data.1"))
     os.makedirs(WATCHED, exist_ok=True)  # the lab's Step 0: mkdir /tmp/datastreams
+    if not os.access(WATCHED, os.W_OK):
+        server.close()
+        pytest.skip("%s (the lab's directory) is not writable by this user" % WATCHED)
     (tmp / "venuecounter2.py").write_text(programs["step6"])
     runs = {}
     try:
