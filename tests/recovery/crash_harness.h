@@ -3,6 +3,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,7 +25,6 @@
 #include "dstream/time.h"
 #include "testing/child_process.h"
 #include "testing/files.h"
-#include "testing/loopback.h"
 
 namespace dstream::test {
 
@@ -36,6 +37,11 @@ inline std::string readLog(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::string all((std::istreambuf_iterator<char>(in)), {});
   return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
+}
+
+// Writes dir/name atomically (temp name, then rename), with the current time as mtime.
+inline void writeFileNow(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+  testing::moveIn(dir, name, text);
 }
 
 // crash_program with `args`, stdout and stderr appended to `log`, DSTREAM_CRASH_POINT set to
@@ -190,17 +196,31 @@ inline BatchOutputs readOutputs(const std::filesystem::path& out) {
 // whichever client is connected, and accepts the next client when one goes away.
 class LineServer {
  public:
-  LineServer() : thread_([this] { run(); }) {}
+  LineServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 8);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
   ~LineServer() {
     done_ = true;
     thread_.join();
+    ::close(fd_);
   }
   static std::string line(long i) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "line-%06ld", i);
     return buf;
   }
-  int port() const { return listener_.port(); }
+  int port() const { return port_; }
   long sent() const { return sent_.load(); }
   int connections() const { return connections_.load(); }
   // The first line sent to connection `n` (counted from 1).
@@ -218,8 +238,10 @@ class LineServer {
  private:
   void run() {
     while (!done_) {
-      detail::UniqueFd c = listener_.tryAccept(Milliseconds(20));
-      if (!c.valid()) continue;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
       {
         std::lock_guard lock(mu_);
         firstSent_[++connections_] = sent_;
@@ -230,20 +252,22 @@ class LineServer {
           continue;
         }
         std::string l = line(sent_) + "\n";
-        if (::send(c.get(), l.data(), l.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(l.size())) break;
+        if (::send(c, l.data(), l.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(l.size())) break;
         ++sent_;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
+      ::close(c);
     }
   }
 
-  testing::LoopbackListener listener_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
   std::atomic<bool> done_{false}, paused_{false};
   std::atomic<long> sent_{0};
   std::atomic<int> connections_{0};
   std::mutex mu_;
   std::map<int, long> firstSent_;  // guarded by mu_
-  std::thread thread_;  // last: run() uses the members above
 };
 
 }  // namespace dstream::test
