@@ -1,0 +1,173 @@
+// What the native module's files share: PyBlock (a Python object as an engine element), the
+// GIL helpers, conversions between engine RDDs and Python lists of partitions, and Context
+// (the engine's StreamingContext as Python holds it). Uses only the public API.
+#pragma once
+
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dstream/dstream.h"
+
+namespace py = pybind11;
+
+namespace dstream_python {
+
+// An owned reference to a Python object that may be copied and destroyed on engine threads:
+// the reference count is changed under the GIL (PyGILState_Ensure is re-entrant).
+class PyBlock {
+ public:
+  PyBlock() = default;
+  explicit PyBlock(py::object o) : obj_(o.release().ptr()) {}
+  PyBlock(const PyBlock& other) : obj_(other.obj_) {
+    if (obj_ != nullptr) {
+      PyGILState_STATE s = PyGILState_Ensure();
+      Py_INCREF(obj_);
+      PyGILState_Release(s);
+    }
+  }
+  PyBlock(PyBlock&& other) noexcept : obj_(std::exchange(other.obj_, nullptr)) {}
+  PyBlock& operator=(PyBlock other) noexcept {
+    std::swap(obj_, other.obj_);
+    return *this;
+  }
+  ~PyBlock() {
+    // After interpreter shutdown the object is gone with the interpreter: leak the pointer.
+    if (obj_ != nullptr && Py_IsInitialized()) {
+      PyGILState_STATE s = PyGILState_Ensure();
+      Py_DECREF(obj_);
+      PyGILState_Release(s);
+    }
+  }
+  // REQUIRES: the GIL is held.
+  py::object get() const { return obj_ ? py::reinterpret_borrow<py::object>(obj_) : py::list(); }
+
+ private:
+  PyObject* obj_ = nullptr;
+};
+
+using Stream = dstream::DStream<PyBlock>;
+
+// A Python function held by engine nodes, which may be destroyed on any thread: the last
+// reference is dropped under the GIL.
+inline std::shared_ptr<py::function> share(py::function f) {
+  return std::shared_ptr<py::function>(new py::function(std::move(f)), [](py::function* p) {
+    if (!Py_IsInitialized()) return;  // the interpreter is gone: leak
+    PyGILState_STATE s = PyGILState_Ensure();
+    delete p;
+    PyGILState_Release(s);
+  });
+}
+using Rdd = dstream::RDD<PyBlock>;
+
+// A Python function raised: its traceback text (formatted by the package's wrapper) is the message.
+struct PythonError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs f under the GIL; a Python exception becomes a PythonError carrying its traceback as
+// Python prints it, so that nothing Python-owned crosses to the engine's threads.
+template <class F>
+auto withGil(F&& f) {
+  py::gil_scoped_acquire gil;
+  try {
+    return f();
+  } catch (py::error_already_set& e) {
+    std::string text;
+    try {
+      py::object lines = py::module_::import("traceback").attr("format_exception")(e.type(), e.value(), e.trace());
+      text = py::str("").attr("join")(lines).cast<std::string>();
+    } catch (const std::exception&) {
+      text = e.what();
+    }
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    throw PythonError(text);
+  }
+}
+
+// REQUIRES: the GIL is held.
+inline py::list toPython(const Rdd& rdd) {
+  py::list parts;
+  for (std::size_t i = 0; i < rdd.numPartitions(); ++i) {
+    auto p = rdd.partition(i);
+    parts.append(p.empty() ? py::list() : p.front().get());
+  }
+  return parts;
+}
+
+// REQUIRES: the GIL is held. `parts` is an iterable of iterables (partitions).
+inline Rdd fromPython(const py::handle& parts, const Rdd& like) {
+  std::vector<std::vector<PyBlock>> out;
+  for (auto p : parts) out.push_back({PyBlock(py::list(py::reinterpret_borrow<py::object>(p)))});
+  return Rdd::fromPartitions(std::move(out), like.pool());
+}
+
+inline dstream::Duration toDuration(double seconds) {
+  return std::chrono::duration_cast<dstream::Duration>(std::chrono::duration<double>(seconds) +
+                                                       std::chrono::microseconds(500));
+}
+
+inline double toSeconds(dstream::Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Lines of a native source become one Python list of str per partition.
+inline Stream linesToPython(dstream::DStream<std::string_view> lines) {
+  return lines.mapPartitions([](std::span<const std::string_view> part) {
+    return std::vector<PyBlock>{withGil([&] {
+      py::list l(part.size());
+      for (std::size_t i = 0; i < part.size(); ++i) {
+        PyObject* s = PyUnicode_DecodeUTF8(part[i].data(), static_cast<Py_ssize_t>(part[i].size()), "replace");
+        if (s == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(l.ptr(), static_cast<Py_ssize_t>(i), s);
+      }
+      return PyBlock(std::move(l));
+    })};
+  });
+}
+
+class Context {
+ public:
+  // logLevel: the least dstream::LogLevel written to stderr; past kError, nothing (pyspark's OFF).
+  Context(const std::string& master, double batchSeconds, bool manualClock, int logLevel)
+      : logLevel_(std::make_shared<std::atomic<int>>(logLevel)) {
+    dstream::ContextOptions options;
+    options.log = [level = logLevel_, sink = dstream::stderrLogSink(dstream::LogLevel::kDebug)](
+                      dstream::LogLevel l, std::string_view message) {
+      if (static_cast<int>(l) >= level->load()) sink(l, message);
+    };
+    if (manualClock) {
+      clock_ = std::make_shared<dstream::ManualClock>();
+      options.clock = clock_;
+    }
+    ssc_ = std::make_unique<dstream::StreamingContext>(master, toDuration(batchSeconds), options);
+  }
+  // The engine's destructor stops it and waits for the running batch, which may need the GIL.
+  ~Context() {
+    py::gil_scoped_release release;
+    ssc_.reset();
+  }
+  dstream::StreamingContext& ssc() { return *ssc_; }
+  void advanceClock(double seconds) {
+    if (!clock_) throw dstream::Error(dstream::ErrorCode::kFailedPrecondition, "advanceClock: the context has no manual clock");
+    clock_->advance(toDuration(seconds));
+  }
+  void setLogLevel(int level) { logLevel_->store(level); }
+  double now() const { return toSeconds(ssc_->clock().now().time_since_epoch()); }
+
+ private:
+  std::shared_ptr<dstream::ManualClock> clock_;
+  std::shared_ptr<std::atomic<int>> logLevel_;  // read by the log sink on any thread
+  std::unique_ptr<dstream::StreamingContext> ssc_;
+};
+
+}  // namespace dstream_python
