@@ -7,6 +7,7 @@ packages=(build-essential cmake pkg-config libgtest-dev libgmock-dev libbenchmar
           libabsl-dev libsimdjson-dev libfmt-dev libcli11-dev libxxhash-dev libzstd-dev
           netcat-openbsd python3
           python3-dev pybind11-dev python3-pytest python3-pexpect  # the Python package (python/)
+          python3-venv  # pip install . into a venv (its pip comes with it: ensurepip)
           clang libclang-rt-14-dev)  # the fuzz preset: clang++ and libFuzzer
 missing=()
 for p in "${packages[@]}"; do

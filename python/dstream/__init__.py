@@ -10,6 +10,8 @@ __path__ = extend_path(__path__, __name__)
 
 from dstream.context import SparkConf, SparkContext  # noqa: E402
 from dstream.rdd import RDD  # noqa: E402
+from dstream.listener import StreamingListener  # noqa: E402
 from dstream.streaming import DStream, StreamingContext, StreamingError  # noqa: E402
 
-__all__ = ["SparkConf", "SparkContext", "RDD", "StreamingContext", "DStream", "StreamingError"]
+__all__ = ["SparkConf", "SparkContext", "RDD", "StreamingContext", "DStream", "StreamingError",
+           "StreamingListener"]

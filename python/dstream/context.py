@@ -1,7 +1,8 @@
 """SparkConf and a small SparkContext: what a streaming program needs from pyspark's core."""
 import os
+import uuid
 
-from dstream.rdd import RDD
+from dstream.rdd import RDD, _local_path
 
 # Set by dstream-submit's --master, as spark-submit sets spark.master.
 MASTER_ENV = "DSTREAM_SUBMIT_MASTER"
@@ -89,6 +90,7 @@ class SparkContext:
         self._stopped = False
         self._logLevel = _LOG_LEVELS["INFO"]
         self._logListeners = []  # the streaming contexts' setLogLevel
+        self._checkpointDir = None
         SparkContext._active = self
 
     @property
@@ -109,6 +111,18 @@ class SparkContext:
 
     def emptyRDD(self):
         return RDD([], self)
+
+    def setCheckpointDir(self, dirName):
+        """As Spark: RDD checkpoints go to a new directory (a UUID) under dirName, created now.
+        dstream's RDDs live within one batch, so nothing is written there yet; the streaming
+        checkpoint is StreamingContext.checkpoint's."""
+        path = os.path.join(os.path.abspath(_local_path(dirName)), str(uuid.uuid4()))
+        os.makedirs(path)
+        self._checkpointDir = path
+
+    def getCheckpointDir(self):
+        """The directory setCheckpointDir made, or None."""
+        return self._checkpointDir
 
     def setLogLevel(self, logLevel):
         """The least level of the engine's log lines on stderr, as pyspark's levels name it

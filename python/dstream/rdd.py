@@ -3,8 +3,15 @@
 An RDD here is a list of partitions (Python lists) in this process; its operations run at once
 (eagerly), partition by partition, as pyspark's would run in its Python workers.
 """
+import copy
 import heapq
 import itertools
+import math
+import os
+import shutil
+import tempfile
+
+_ids = itertools.count()
 
 
 def _default_partitions(ctx, numPartitions):
@@ -19,6 +26,36 @@ class RDD:
     def __init__(self, partitions, ctx):
         self._parts = [p if isinstance(p, list) else list(p) for p in partitions]
         self.ctx = ctx
+        self._id = next(_ids)
+        self._name = None
+        self.is_cached = False
+
+    @property
+    def context(self):
+        return self.ctx
+
+    def id(self):
+        """A number unique to this RDD within the process."""
+        return self._id
+
+    def name(self):
+        return self._name
+
+    def setName(self, name):
+        self._name = name
+        return self
+
+    # The elements are in memory already: caching only records the wish, as pyspark's flag.
+    def cache(self):
+        self.is_cached = True
+        return self
+
+    def persist(self, storageLevel=None):
+        return self.cache()
+
+    def unpersist(self, blocking=False):
+        self.is_cached = False
+        return self
 
     def __repr__(self):
         return "RDD[%d partitions]" % len(self._parts)
@@ -197,6 +234,123 @@ class RDD:
             acc = op(acc, _fold(p, zeroValue, op))
         return acc
 
+    # ---- more of pyspark's RDD ----
+    def toLocalIterator(self, prefetchPartitions=False):
+        return iter(self.collect())
+
+    def foreachPartition(self, f):
+        for p in self._parts:
+            f(iter(p))
+
+    def aggregate(self, zeroValue, seqOp, combOp):
+        """seqOp folds each partition from a copy of zeroValue; combOp merges the results."""
+        acc = copy.deepcopy(zeroValue)
+        for p in self._parts:
+            acc = combOp(acc, _fold(p, copy.deepcopy(zeroValue), seqOp))
+        return acc
+
+    def treeAggregate(self, zeroValue, seqOp, combOp, depth=2):
+        return self.aggregate(zeroValue, seqOp, combOp)
+
+    def treeReduce(self, f, depth=2):
+        return self.reduce(f)
+
+    def collectAsMap(self):
+        return dict(self.collect())
+
+    def countByKey(self):
+        return self.keys().countByValue()
+
+    def lookup(self, key):
+        return [v for k, v in self.collect() if k == key]
+
+    def keyBy(self, f):
+        return self.map(lambda x: (f(x), x))
+
+    def groupBy(self, f, numPartitions=None, partitionFunc=hash):
+        return self.keyBy(f).groupByKey(numPartitions)
+
+    def aggregateByKey(self, zeroValue, seqFunc, combFunc, numPartitions=None, partitionFunc=hash):
+        return self.combineByKey(lambda v: seqFunc(copy.deepcopy(zeroValue), v), seqFunc, combFunc, numPartitions)
+
+    def foldByKey(self, zeroValue, func, numPartitions=None, partitionFunc=hash):
+        return self.aggregateByKey(zeroValue, func, func, numPartitions)
+
+    def distinct(self, numPartitions=None):
+        return self.map(lambda x: (x, None)).reduceByKey(lambda x, _: x, numPartitions).keys()
+
+    def subtractByKey(self, other, numPartitions=None):
+        """The pairs whose key is not in other."""
+        return self.cogroup(other, numPartitions).filter(lambda kv: kv[1][0] and not kv[1][1]) \
+            .flatMapValues(lambda vw: vw[0])
+
+    def subtract(self, other, numPartitions=None):
+        """The elements not in other (duplicates kept)."""
+        return self.map(lambda x: (x, True)).subtractByKey(other.map(lambda x: (x, True)), numPartitions).keys()
+
+    def intersection(self, other):
+        """The distinct elements in both."""
+        return self.map(lambda x: (x, None)).cogroup(other.map(lambda x: (x, None))) \
+            .filter(lambda kv: kv[1][0] and kv[1][1]).keys()
+
+    def cartesian(self, other):
+        """Every pair (a, b); one partition per pair of partitions, as Spark's."""
+        return self._new([[(a, b) for a in p for b in q] for p in self._parts for q in other._parts])
+
+    def zip(self, other):
+        """Pairs of the elements at the same place; both need as many partitions and elements in each."""
+        if len(self._parts) != len(other._parts) or any(len(p) != len(q) for p, q in zip(self._parts, other._parts)):
+            raise ValueError("Can only zip RDDs with same number of elements in each partition")
+        return self._new([list(zip(p, q)) for p, q in zip(self._parts, other._parts)])
+
+    def zipWithIndex(self):
+        """(element, its index): by partition, then place in the partition."""
+        start = 0
+        out = []
+        for p in self._parts:
+            out.append([(x, start + i) for i, x in enumerate(p)])
+            start += len(p)
+        return self._new(out)
+
+    def zipWithUniqueId(self):
+        """(element, i*n + k) for the i-th element of partition k of n, as pyspark's."""
+        n = len(self._parts)
+        return self._new([[(x, i * n + k) for i, x in enumerate(p)] for k, p in enumerate(self._parts)])
+
+    def coalesce(self, numPartitions, shuffle=False):
+        """At most numPartitions partitions; without shuffle, neighbouring partitions are joined."""
+        if shuffle:
+            return self.repartition(numPartitions)
+        n = len(self._parts)
+        if numPartitions >= n:
+            return self._new(self._parts)
+        return self._new([[x for p in self._parts[n * i // numPartitions:n * (i + 1) // numPartitions] for x in p]
+                          for i in range(numPartitions)])
+
+    def mean(self):
+        """The mean; nan for an empty RDD, as pyspark's StatCounter."""
+        n = self.count()
+        return self.sum() / n if n else float("nan")
+
+    def variance(self):
+        return _variance(self.collect(), 0)
+
+    def sampleVariance(self):
+        return _variance(self.collect(), 1)
+
+    def stdev(self):
+        return math.sqrt(self.variance())
+
+    def sampleStdev(self):
+        return math.sqrt(self.sampleVariance())
+
+    def saveAsTextFile(self, path, compressionCodecClass=None):
+        """Spark's layout: the directory path with part-NNNNN files (str(element) lines, bytes as
+        they are) and _SUCCESS. An existing path is an error, as in Spark."""
+        if compressionCodecClass is not None:
+            raise ValueError("saveAsTextFile: compressionCodecClass is not supported by dstream")
+        _save_text(self._parts, path, overwrite=False)
+
 
 def _fold(part, zero, op):
     acc = zero
@@ -204,4 +358,41 @@ def _fold(part, zero, op):
         acc = op(acc, x)
     return acc
 
+
+def _variance(values, ddof):
+    n = len(values)
+    if n - ddof <= 0:
+        return float("nan")
+    m = sum(values) / n
+    return sum((x - m) ** 2 for x in values) / (n - ddof)
+
+
+def _local_path(path):
+    return path[len("file://"):] if path.startswith("file://") else path
+
+
+def _save_text(parts, path, overwrite):
+    """Writes parts as Spark's text output: the directory path, with part-NNNNN files of one
+    line per element and _SUCCESS; written aside, then renamed into place, so it appears at once.
+    overwrite: replace an existing directory (Spark Streaming's batches, rewritten on recovery);
+    otherwise an existing path raises FileExistsError as Spark's FileAlreadyExistsException."""
+    path = _local_path(path)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError("Output directory %s already exists" % path)
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", dir=parent)
+    try:
+        for i, part in enumerate(parts):
+            with open(os.path.join(tmp, "part-%05d" % i), "wb") as out:
+                for x in part:
+                    out.write(x if isinstance(x, bytes) else str(x).encode("utf-8"))
+                    out.write(b"\n")
+        open(os.path.join(tmp, "_SUCCESS"), "wb").close()
+        if overwrite and os.path.isdir(path):
+            shutil.rmtree(path)
+        os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
