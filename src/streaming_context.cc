@@ -90,6 +90,17 @@ DStream<std::string_view> StreamingContext::textFileStream(const std::string& di
   return DStream<std::string_view>(graph_, graph_->addNode<detail::FileInputNode>(directory, options));
 }
 
+DStream<std::string_view> StreamingContext::binaryRecordsStream(const std::string& directory, int recordLength,
+                                                                FileStreamOptions options) {
+  graph_->checkCanDefine("binaryRecordsStream");
+  if (recordLength <= 0) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "binaryRecordsStream: recordLength must be positive (the bytes in each record), got " +
+                    std::to_string(recordLength));
+  }
+  return DStream<std::string_view>(graph_, graph_->addNode<detail::FileInputNode>(directory, options, recordLength));
+}
+
 DStream<std::string_view> StreamingContext::socketTextStream(const std::string& host, int port,
                                                              SocketStreamOptions options) {
   graph_->checkCanDefine("socketTextStream");

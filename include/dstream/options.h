@@ -25,7 +25,7 @@ struct SocketStreamOptions {
   bool writeAheadLog = false;
 };
 
-// Settings of a textFileStream, with Spark's defaults.
+// Settings of a textFileStream or binaryRecordsStream, with Spark's defaults.
 struct FileStreamOptions {
   bool newFilesOnly = true;  // ignore files already in the directory at start()
   // Not in Spark: take a file only once it has not been modified for one batch duration, so

@@ -60,6 +60,17 @@ class DSTREAM_EXPORT StreamingContext {
   // by start() (Error(kNotFound)).
   DStream<std::string_view> textFileStream(const std::string& directory, FileStreamOptions options = {});
 
+  // Spark's binaryRecordsStream: the files that appear in `directory`, as textFileStream
+  // watches it, cut into records of exactly `recordLength` bytes, in file order; each record
+  // is a view of recordLength bytes (any bytes: '\n' and '\0' are data) into a batch-owned
+  // buffer. A file whose size is not a multiple of recordLength yields its whole records; the
+  // bytes left over are counted as one bad record naming the file, the byte offset and the
+  // byte count (Spark hands out such a record padded with stale bytes). An empty file yields
+  // nothing. Throws Error(kInvalidArgument) naming recordLength when it is not positive, and
+  // as textFileStream for the directory.
+  DStream<std::string_view> binaryRecordsStream(const std::string& directory, int recordLength,
+                                                FileStreamOptions options = {});
+
   // The lines read from a TCP server at host:port, received on a thread of their own (the
   // workers stay free: local[1] works). Lines received in [t - batch, t) form batch t.
   // A refused or lost connection is logged and retried every options.retryInterval.

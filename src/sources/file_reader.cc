@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "dstream/bad_records.h"
 #include "sources/tcp_connect.h"
@@ -17,8 +18,8 @@ namespace {
 
 constexpr std::int64_t kScanBytes = 64 * 1024;
 
-void reportUnreadable(const std::filesystem::path& path, int err) {
-  reportBadRecord("textFileStream " + path.string(),
+void reportUnreadable(const std::filesystem::path& path, int err, std::string_view source = "textFileStream") {
+  reportBadRecord(std::string(source) + " " + path.string(),
                   "cannot read the file (" + describeErrno(err) + "); skipped");
 }
 
@@ -59,6 +60,30 @@ std::int64_t firstLineStart(int fd, std::int64_t start, std::int64_t size) {
   return size;
 }
 
+// A regular file opened for reading splits, and the bytes of it to read: the first
+// `plannedSize` (all when negative; what is there if it shrank).
+struct OpenedFile {
+  UniqueFd fd;
+  std::int64_t size = 0;
+};
+
+// Returns nullopt (reported, naming `source`) when the file cannot be opened or is not regular.
+std::optional<OpenedFile> openForSplits(const std::filesystem::path& path, std::int64_t plannedSize,
+                                        std::string_view source) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+    reportUnreadable(path, errno, source);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reportUnreadable(path, EISDIR, source);
+    return std::nullopt;
+  }
+  std::int64_t size = plannedSize >= 0 ? std::min<std::int64_t>(plannedSize, st.st_size) : st.st_size;
+  return OpenedFile{std::move(fd), size};
+}
+
 void splitLines(LineBlock& block) {
   std::string_view all(block.bytes);
   std::size_t pos = 0;
@@ -79,14 +104,14 @@ int splitCountFor(std::int64_t fileSize, int maxSplits, std::int64_t minSplitByt
   return static_cast<int>(std::clamp<std::int64_t>(bySize, 1, std::max(1, maxSplits)));
 }
 
-std::optional<std::int64_t> fileSizeForSplits(const std::filesystem::path& path) {
+std::optional<std::int64_t> fileSizeForSplits(const std::filesystem::path& path, std::string_view source) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    reportUnreadable(path, errno);
+    reportUnreadable(path, errno, source);
     return std::nullopt;
   }
   if (!S_ISREG(st.st_mode)) {
-    reportUnreadable(path, EISDIR);
+    reportUnreadable(path, EISDIR, source);
     return std::nullopt;
   }
   return static_cast<std::int64_t>(st.st_size);
@@ -94,18 +119,10 @@ std::optional<std::int64_t> fileSizeForSplits(const std::filesystem::path& path)
 
 std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int index, int numSplits,
                                       std::int64_t plannedSize) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st;
-  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
-    reportUnreadable(path, errno);
-    return std::nullopt;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    reportUnreadable(path, EISDIR);
-    return std::nullopt;
-  }
-  const std::int64_t size =
-      plannedSize >= 0 ? std::min<std::int64_t>(plannedSize, st.st_size) : st.st_size;
+  std::optional<OpenedFile> file = openForSplits(path, plannedSize, "textFileStream");
+  if (!file) return std::nullopt;
+  const UniqueFd& fd = file->fd;
+  const std::int64_t size = file->size;
   const std::int64_t start = size * index / numSplits;
   const std::int64_t end = size * (index + 1) / numSplits;
   // Build in place: the views are made once the bytes are final, inside the heap block.
@@ -135,6 +152,42 @@ std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int ind
     }
   }
   splitLines(*block);
+  return LineBlockPtr(std::move(block));
+}
+
+std::optional<LineBlockPtr> readRecordSplit(const std::filesystem::path& path, std::int64_t recordLength,
+                                            int index, int numSplits, std::int64_t plannedSize,
+                                            std::string_view source) {
+  std::optional<OpenedFile> file = openForSplits(path, plannedSize, source);
+  if (!file) return std::nullopt;
+  const std::int64_t records = file->size / recordLength;
+  const std::int64_t first = records * index / numSplits;
+  const std::int64_t end = records * (index + 1) / numSplits;
+  auto block = std::make_shared<LineBlock>();
+  int err = readAt(file->fd.get(), first * recordLength, (end - first) * recordLength, block->bytes);
+  if (err != 0) {
+    reportUnreadable(path, err, source);
+    return std::nullopt;
+  }
+  const auto length = static_cast<std::size_t>(recordLength);
+  const auto planned = static_cast<std::size_t>(end - first);
+  const std::size_t whole = block->bytes.size() / length;  // fewer if the file shrank meanwhile
+  const std::int64_t wholeEnd = (first + static_cast<std::int64_t>(whole)) * recordLength;
+  // Bytes after the last whole record: the file's tail (the last split's), or a record cut
+  // short because the file shrank while it was read.
+  const std::int64_t partial = whole < planned ? static_cast<std::int64_t>(block->bytes.size() % length)
+                               : index == numSplits - 1 ? file->size - wholeEnd
+                                                        : 0;
+  if (partial > 0) {
+    reportBadRecord(std::string(source) + " " + path.string(),
+                    "a partial record of " + std::to_string(partial) + " bytes at byte offset " +
+                        std::to_string(wholeEnd) + " (records are " + std::to_string(recordLength) +
+                        " bytes; the file has " + std::to_string(file->size) + " bytes); skipped");
+  }
+  block->bytes.resize(whole * length);
+  std::string_view all(block->bytes);
+  block->lines.reserve(whole);
+  for (std::size_t i = 0; i < whole; ++i) block->lines.push_back(all.substr(i * length, length));
   return LineBlockPtr(std::move(block));
 }
 

@@ -33,15 +33,15 @@ Time toTime(const timespec& ts) {
 
 }  // namespace
 
-std::filesystem::path localDirectoryFromUri(const std::string& directory) {
-  return localPathFromUri(directory, "textFileStream directory");
+std::filesystem::path localDirectoryFromUri(const std::string& directory, std::string_view source) {
+  return localPathFromUri(directory, std::string(source) + " directory");
 }
 
 FileStreamScanner::FileStreamScanner(const std::string& directory, FileScannerOptions options)
-    : directory_(localDirectoryFromUri(directory)), options_(options) {
+    : directory_(localDirectoryFromUri(directory, options.source)), options_(std::move(options)) {
   if (options_.batchDuration <= Duration::zero()) {
     throw Error(ErrorCode::kInvalidArgument,
-                fmt::format("textFileStream {}: the batch duration must be positive", directory));
+                fmt::format("{} {}: the batch duration must be positive", options_.source, directory));
   }
   Duration d = options_.batchDuration;
   Duration remember = std::max({options_.rememberDuration, d, kMinRememberDuration});
@@ -54,14 +54,14 @@ void FileStreamScanner::checkDirectory() const {
   auto status = std::filesystem::status(directory_, ec);
   if (!std::filesystem::exists(status)) {
     throw Error(ErrorCode::kNotFound,
-                fmt::format("textFileStream: directory {} does not exist; create it before start()",
-                            directory_.string()));
+                fmt::format("{}: directory {} does not exist; create it before start()",
+                            options_.source, directory_.string()));
   }
   if (!std::filesystem::is_directory(status)) {
     throw Error(ErrorCode::kNotFound,
-                fmt::format("textFileStream: {} is not a directory; pass the directory that new "
+                fmt::format("{}: {} is not a directory; pass the directory that new "
                             "files are moved into",
-                            directory_.string()));
+                            options_.source, directory_.string()));
   }
 }
 
@@ -117,7 +117,7 @@ std::vector<std::filesystem::path> FileStreamScanner::findNewFiles(Time batchTim
   }
   if (ec) {
     logLine(LogLevel::kWarning,
-            "textFileStream " + directory_.string() + ": cannot list the directory: " + ec.message());
+            options_.source + " " + directory_.string() + ": cannot list the directory: " + ec.message());
   }
   std::sort(found.begin(), found.end());
   std::vector<std::filesystem::path> selected;
@@ -145,7 +145,7 @@ void FileStreamScanner::checkUnchanged(const std::filesystem::path& path, Seen& 
                         size - seen.readSize, seen.readSize, size)
           : fmt::format("the file changed after it was read ({} bytes read, {} now)", seen.readSize,
                         size);
-  reportBadRecord("textFileStream " + path.string(),
+  reportBadRecord(options_.source + " " + path.string(),
                   detail + "; write files elsewhere and mv them into the directory");
 }
 

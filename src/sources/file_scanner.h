@@ -1,6 +1,6 @@
-// FileStreamScanner decides which files of a directory a textFileStream batch reads, with the
-// rules of Spark's FileInputDStream. At batch time t it selects the regular files whose
-// modification time lies in [ignoreThreshold, t), where
+// FileStreamScanner decides which files of a directory a textFileStream (or binaryRecordsStream)
+// batch reads, with the rules of Spark's FileInputDStream. At batch time t it selects the
+// regular files whose modification time lies in [ignoreThreshold, t), where
 //
 //   ignoreThreshold = max(initial ignore time, t - rememberDuration)
 //
@@ -27,8 +27,9 @@
 #pragma once
 
 #include <filesystem>
-#include <string>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -51,6 +52,9 @@ struct FileScannerOptions {
   // batch duration old, i.e. it was not written to during the last batch. The remember window
   // grows by one batch so that such files are still inside it.
   bool requireStableSize = false;
+
+  // The stream the scanner serves, in messages: "textFileStream", "binaryRecordsStream".
+  std::string source = "textFileStream";
 };
 
 // The scanner's memory, for checkpoints. Plain data; the checkpoint code serialises it.
@@ -113,7 +117,9 @@ class FileStreamScanner {
   std::unordered_map<std::string, Seen> rememberedPaths_;     // the paths of remembered_
 };
 
-// Parses a textFileStream directory argument; see the FileStreamScanner constructor.
-std::filesystem::path localDirectoryFromUri(const std::string& directory);
+// Parses a file stream's directory argument; see the FileStreamScanner constructor. `source`
+// names the stream in errors.
+std::filesystem::path localDirectoryFromUri(const std::string& directory,
+                                            std::string_view source = "textFileStream");
 
 }  // namespace dstream::detail

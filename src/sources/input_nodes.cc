@@ -34,13 +34,16 @@ Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& block
   return parts;
 }
 
-// ---- textFileStream ----
+// ---- textFileStream and binaryRecordsStream ----
 
-FileInputNode::FileInputNode(Graph* graph, const std::string& directory, FileStreamOptions options)
-    : SourceNode<std::string_view>(graph, "textFileStream"),
+FileInputNode::FileInputNode(Graph* graph, const std::string& directory, FileStreamOptions options,
+                             std::int64_t recordLength)
+    : SourceNode<std::string_view>(graph, recordLength > 0 ? "binaryRecordsStream" : "textFileStream"),
+      recordLength_(recordLength),
       scanner_(directory, FileScannerOptions{.batchDuration = graph->batchDuration(),
                                              .newFilesOnly = options.newFilesOnly,
-                                             .requireStableSize = options.requireStableSize}) {}
+                                             .requireStableSize = options.requireStableSize,
+                                             .source = kind()}) {}
 
 void FileInputNode::startInput() {
   if (replay_.recovering()) {
@@ -69,14 +72,16 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
   int workers = graph().defaultParallelism();
   for (std::size_t f = 0; f < files.size(); ++f) {
     std::int64_t selected = scanner_.selectedSize(files[f]);
-    auto size = selected >= 0 ? std::optional<std::int64_t>(selected) : fileSizeForSplits(files[f]);
+    auto size = selected >= 0 ? std::optional<std::int64_t>(selected) : fileSizeForSplits(files[f], kind());
     if (!size) continue;  // vanished or unreadable: reported, skipped
     int n = splitCountFor(*size, workers);
     for (int i = 0; i < n; ++i) splits.push_back({f, i, n, *size});
   }
   std::vector<std::optional<LineBlockPtr>> blocks(splits.size());
   graph().pool()->parallelFor(splits.size(), [&](std::size_t i) {
-    blocks[i] = readSplit(files[splits[i].file], splits[i].index, splits[i].count, splits[i].size);
+    const Split& s = splits[i];
+    blocks[i] = recordLength_ > 0 ? readRecordSplit(files[s.file], recordLength_, s.index, s.count, s.size, kind())
+                                  : readSplit(files[s.file], s.index, s.count, s.size);
   });
   std::vector<LineBlockPtr> read;
   for (auto& b : blocks) if (b) read.push_back(std::move(*b));

@@ -1,8 +1,10 @@
-// The graph nodes behind textFileStream and socketTextStream: they connect the scanner,
-// reader and receiver of this folder to the engine. Each batch's lines stay in the blocks
-// they were read into; partitions alias the blocks, so no line is copied.
+// The graph nodes behind textFileStream, binaryRecordsStream and socketTextStream: they
+// connect the scanner, reader and receiver of this folder to the engine. Each batch's lines
+// (or records) stay in the blocks they were read into; partitions alias the blocks, so no
+// line is copied.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,9 +30,15 @@ namespace dstream::detail {
 // A partition that is a block's lines, sharing ownership of the block.
 Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks);
 
+// textFileStream (recordLength 0: the files' lines) and binaryRecordsStream (records of
+// exactly recordLength bytes): one scanner, one replay log, one checkpoint layout; only the
+// reading of a split differs (file_reader.h), and the kind ("textFileStream" or
+// "binaryRecordsStream") that names the stream in messages and checkpoints.
+// REQUIRES: recordLength >= 0.
 class FileInputNode final : public SourceNode<std::string_view> {
  public:
-  FileInputNode(Graph* graph, const std::string& directory, FileStreamOptions options);
+  FileInputNode(Graph* graph, const std::string& directory, FileStreamOptions options,
+                std::int64_t recordLength = 0);
 
   void startInput() override;
 
@@ -45,6 +53,7 @@ class FileInputNode final : public SourceNode<std::string_view> {
   std::optional<RDD<std::string_view>> compute(Time t) override;
 
  private:
+  const std::int64_t recordLength_;  // 0: lines
   FileStreamScanner scanner_;
   ReplayLog<std::vector<std::string>> replay_{"files"};  // kept as long as the scanner remembers
 };

@@ -1,5 +1,5 @@
-// A LineBlock is a batch-owned buffer of text lines: one allocation for the bytes, and
-// string_views into it for the records. Sources produce blocks; an RDD<std::string_view>
+// A LineBlock is a batch-owned buffer of text lines (or of binaryRecordsStream's fixed-length
+// records): one allocation for the bytes, and string_views into it for the records. Sources produce blocks; an RDD<std::string_view>
 // keeps the blocks its partitions point into alive, so no record costs a heap allocation.
 #pragma once
 

@@ -1,0 +1,23 @@
+// StreamingContext.binaryRecordsStream: the engine's fixed-length records of the files that
+// appear in a directory (StreamingContext::binaryRecordsStream), each record a Python bytes
+// object, as pyspark hands them out. A bad argument (recordLength <= 0, a directory URI of
+// another scheme) raises ValueError with the engine's message.
+#include "native.h"
+
+namespace dstream_python {
+
+void bindBinaryRecords(py::class_<Context>& context) {
+  context.def(
+      "binaryRecordsStream",
+      [](Context& c, const std::string& directory, int recordLength) {
+        try {
+          return viewsToPython(c.ssc().binaryRecordsStream(directory, recordLength), PyBytes_FromStringAndSize);
+        } catch (const dstream::Error& e) {
+          if (e.code() == dstream::ErrorCode::kInvalidArgument) throw py::value_error(e.what());
+          throw;
+        }
+      },
+      py::arg("directory"), py::arg("recordLength"));
+}
+
+}  // namespace dstream_python
