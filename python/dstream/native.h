@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -96,6 +97,22 @@ auto withGil(F&& f) {
   }
 }
 
+// withGil for a task on the engine's pool (one partition's Python work). Such tasks take turns
+// before the GIL, not at it: two threads that both run Python hand the GIL over every switch
+// interval (5 ms), and on a busy machine each handover waits for the other thread to be
+// scheduled, which cost local[2] a third of local[1]'s speed. A thread that already holds the
+// GIL never waits for the turn, so the turn cannot deadlock with the GIL.
+inline std::mutex& pythonTurn() {
+  static std::mutex turn;
+  return turn;
+}
+template <class F>
+auto withGilOnPool(F&& f) {
+  if (PyGILState_Check()) return withGil(std::forward<F>(f));
+  std::lock_guard turn(pythonTurn());
+  return withGil(std::forward<F>(f));
+}
+
 // REQUIRES: the GIL is held.
 inline py::list toPython(const Rdd& rdd) {
   py::list parts;
@@ -120,13 +137,15 @@ inline dstream::Duration toDuration(double seconds) {
 
 inline double toSeconds(dstream::Duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Lines of a native source become one Python list of str per partition.
-inline Stream linesToPython(dstream::DStream<std::string_view> lines) {
-  return lines.mapPartitions([](std::span<const std::string_view> part) {
-    return std::vector<PyBlock>{withGil([&] {
+// Records of a native source become one Python list per partition, each record made by
+// make(data, size): a new reference, or null with a Python error set.
+template <class Make>
+Stream viewsToPython(dstream::DStream<std::string_view> records, Make make) {
+  return records.mapPartitions([make](std::span<const std::string_view> part) {
+    return std::vector<PyBlock>{withGilOnPool([&] {
       py::list l(part.size());
       for (std::size_t i = 0; i < part.size(); ++i) {
-        PyObject* s = PyUnicode_DecodeUTF8(part[i].data(), static_cast<Py_ssize_t>(part[i].size()), "replace");
+        PyObject* s = make(part[i].data(), static_cast<Py_ssize_t>(part[i].size()));
         if (s == nullptr) throw py::error_already_set();
         PyList_SET_ITEM(l.ptr(), static_cast<Py_ssize_t>(i), s);
       }
@@ -135,18 +154,25 @@ inline Stream linesToPython(dstream::DStream<std::string_view> lines) {
   });
 }
 
+// Lines of a native source become one Python list of str per partition.
+inline Stream linesToPython(dstream::DStream<std::string_view> lines) {
+  return viewsToPython(lines, [](const char* data, Py_ssize_t size) { return PyUnicode_DecodeUTF8(data, size, "replace"); });
+}
+
 class Context {
  public:
   // logLevel: the least dstream::LogLevel written to stderr; past kError, nothing (pyspark's OFF).
-  Context(const std::string& master, double batchSeconds, bool manualClock, int logLevel)
+  // manualClockStart: seconds since the epoch where a manual clock starts (tests); none for the
+  // system clock.
+  Context(const std::string& master, double batchSeconds, std::optional<double> manualClockStart, int logLevel)
       : logLevel_(std::make_shared<std::atomic<int>>(logLevel)) {
     dstream::ContextOptions options;
     options.log = [level = logLevel_, sink = dstream::stderrLogSink(dstream::LogLevel::kDebug)](
                       dstream::LogLevel l, std::string_view message) {
       if (static_cast<int>(l) >= level->load()) sink(l, message);
     };
-    if (manualClock) {
-      clock_ = std::make_shared<dstream::ManualClock>();
+    if (manualClockStart) {
+      clock_ = std::make_shared<dstream::ManualClock>(dstream::Time{} + toDuration(*manualClockStart));
       options.clock = clock_;
     }
     ssc_ = std::make_unique<dstream::StreamingContext>(master, toDuration(batchSeconds), options);
@@ -156,7 +182,21 @@ class Context {
     py::gil_scoped_release release;
     ssc_.reset();
   }
-  dstream::StreamingContext& ssc() { return *ssc_; }
+  dstream::StreamingContext& ssc() {
+    if (!ssc_) {
+      throw dstream::Error(dstream::ErrorCode::kFailedPrecondition,
+                           "this StreamingContext cannot be used: getOrCreate failed on it");
+    }
+    return *ssc_;
+  }
+  // Spark's getOrCreate once the program has defined the graph: checkpoints to `directory`
+  // and resumes from its checkpoint at start() when it holds one. Returns whether it will.
+  bool recoverFrom(const std::string& directory) {
+    ssc();  // throws when a failed getOrCreate left no context
+    std::unique_ptr<dstream::StreamingContext> lent = std::move(ssc_);
+    ssc_ = dstream::StreamingContext::getOrCreate(directory, [&lent] { return std::move(lent); });
+    return ssc_->isRecovering();
+  }
   void advanceClock(double seconds) {
     if (!clock_) throw dstream::Error(dstream::ErrorCode::kFailedPrecondition, "advanceClock: the context has no manual clock");
     clock_->advance(toDuration(seconds));
@@ -169,5 +209,9 @@ class Context {
   std::shared_ptr<std::atomic<int>> logLevel_;  // read by the log sink on any thread
   std::unique_ptr<dstream::StreamingContext> ssc_;
 };
+
+// Bindings that live in files of their own, called by PYBIND11_MODULE (_dstream.cc).
+void bindListeners(py::class_<Context>& context);  // binding_listener.cc
+void bindBinaryRecords(py::class_<Context>& context);  // binding_sources.cc
 
 }  // namespace dstream_python

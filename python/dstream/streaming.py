@@ -6,14 +6,14 @@ engine once per partition under the GIL; keyed steps, windows with an inverse an
 once per batch on the batch thread, over the batch's RDD (dstream.rdd), as pyspark runs them.
 """
 import atexit
+import collections
 import datetime
+import itertools
 import operator
-import os
 import sys
-import tempfile
 
 from dstream import _dstream
-from dstream.rdd import RDD, _default_partitions
+from dstream.rdd import RDD, _default_partitions, _save_text
 
 
 class StreamingError(Exception):
@@ -41,6 +41,33 @@ def _time(ms):
     return datetime.datetime.fromtimestamp(ms / 1000.0)
 
 
+def _epoch_ms(timestamp):
+    if isinstance(timestamp, datetime.datetime):
+        timestamp = timestamp.timestamp()
+    return _millis(timestamp)
+
+
+def _millis(seconds):
+    return int(round(float(seconds) * 1000))
+
+
+def _validate_window(operation, window_ms, slide_ms, parent_ms):
+    if window_ms <= 0 or window_ms % parent_ms != 0:
+        raise ValueError("%s: windowDuration %gs must be a multiple of the parent DStream's slide duration %gs"
+                         % (operation, window_ms / 1000.0, parent_ms / 1000.0))
+    if slide_ms <= 0 or slide_ms % parent_ms != 0:
+        raise ValueError("%s: slideDuration %gs must be a multiple of the parent DStream's slide duration %gs"
+                         % (operation, slide_ms / 1000.0, parent_ms / 1000.0))
+
+
+def _hash_partitioned(pairs, n):
+    """pairs in n partitions by hash(key) % n, as the RDD's keyed operations place them."""
+    parts = [[] for _ in range(n)]
+    for kv in pairs:
+        parts[hash(kv[0]) % n].append(kv)
+    return parts
+
+
 _running = []  # contexts to stop before the interpreter exits (their threads take the GIL)
 
 
@@ -61,8 +88,11 @@ class StreamingContext:
         if StreamingContext._active is not None:
             raise ValueError("Only one StreamingContext may be active in this process")
         self._sc = sparkContext
-        manual = sparkContext.getConf().get("dstream.test.manualClock", "false") == "true"
-        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manual, sparkContext._logLevel)
+        conf = sparkContext.getConf()
+        manualStart = None  # test hook: a manual clock, starting at this many seconds since the epoch
+        if conf.get("dstream.test.manualClock", "false") == "true":
+            manualStart = float(conf.get("dstream.test.manualClockStart", "0"))
+        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manualStart, sparkContext._logLevel)
         sparkContext._logListeners.append(self._ctx.setLogLevel)
         self._batchDuration = float(batchDuration)
         self._stopped = False
@@ -76,14 +106,43 @@ class StreamingContext:
     def getActive(cls):
         return cls._active
 
+    @classmethod
+    def getOrCreate(cls, checkpointPath, setupFunc):
+        """pyspark's getOrCreate: the context that setupFunc() builds, resuming at start() from the
+        checkpoint in checkpointPath when there is one (its batches, inputs and pickled Python
+        state); a fresh start otherwise. Unlike pyspark, setupFunc runs in both cases: Python
+        functions are not restored from the checkpoint, so the program defines them again and the
+        checkpoint must match the graph it builds (start() says which stream is missing)."""
+        ssc = setupFunc()
+        if not isinstance(ssc, StreamingContext):
+            raise TypeError("getOrCreate: setupFunc must return a StreamingContext, not %s" % type(ssc).__name__)
+        ssc._ctx.recoverFrom(checkpointPath)
+        return ssc
+
+    @classmethod
+    def getActiveOrCreate(cls, checkpointPath, setupFunc):
+        """The active context if there is one; else getOrCreate(checkpointPath, setupFunc), or
+        setupFunc() when checkpointPath is None."""
+        if cls._active is not None:
+            return cls._active
+        if checkpointPath is None:
+            return setupFunc()
+        return cls.getOrCreate(checkpointPath, setupFunc)
+
     # ---- sources ----
     def textFileStream(self, directory):
         """Lines (str) of the files that appear in directory (a path or file:// URI) while running."""
-        return DStream(self._ctx.textFileStream(directory), self)
+        return DStream(None, self, lines=self._ctx.textFileStream(directory))
 
     def socketTextStream(self, hostname, port, storageLevel=None):
         """Lines (str, UTF-8) received from hostname:port; reconnects as Spark's receiver does."""
-        return DStream(self._ctx.socketTextStream(hostname, int(port)), self)
+        return DStream(None, self, lines=self._ctx.socketTextStream(hostname, int(port)))
+
+    def binaryRecordsStream(self, directory, recordLength):
+        """Records (bytes) of exactly recordLength bytes of the files that appear in directory, as
+        textFileStream watches it. A file's bytes after its last whole record are dropped and
+        counted as a bad record naming the file and offset; recordLength <= 0 raises ValueError."""
+        return DStream(self._ctx.binaryRecordsStream(directory, recordLength), self)
 
     def queueStream(self, rdds, oneAtATime=True, default=None):
         """One RDD (or list) of rdds per batch; with oneAtATime=False, all of them in the first."""
@@ -111,8 +170,25 @@ class StreamingContext:
     def checkpoint(self, directory):
         self._ctx.checkpoint(directory)
 
+    def transform(self, dstreams, transformFunc):
+        """A stream whose batch is transformFunc([rdd of each stream]) -> RDD; the RDDs are in the
+        order of dstreams, which must have the same slide duration."""
+        ctx = self._sc
+
+        def run(ms, batches):
+            r = transformFunc([RDD(parts, ctx) for parts in batches])
+            if not isinstance(r, RDD):
+                raise TypeError("transform: the function must return an RDD, not %s" % type(r).__name__)
+            return r._parts
+        return DStream(self._ctx.transform([d._native() for d in dstreams], run), self)
+
     def remember(self, duration):
         self._ctx.remember(float(duration))
+
+    def addStreamingListener(self, streamingListener):
+        """Registers a dstream.listener.StreamingListener (pyspark's); also while running."""
+        from dstream.listener import _dispatcher
+        self._ctx.addStreamingListener(_dispatcher(streamingListener))
 
     # ---- lifecycle ----
     def start(self):
@@ -168,15 +244,20 @@ class StreamingContext:
 
 class DStream:
     """pyspark's DStream. Narrow steps are composed (as pyspark's PipelinedDStream) and run once
-    per partition; `_native()` is the engine stream they end in."""
+    per partition; `_native()` is the engine stream they end in. A stream of a source's lines
+    stays native (`_lines`) until a Python function needs them as str: count, countByWindow,
+    countByValue, window, union and repartition of lines run without Python."""
 
-    def __init__(self, native, ssc, func=None):
+    def __init__(self, native, ssc, func=None, lines=None):
         self._ssc = ssc
         self._base = native  # engine stream (when func is None, this stream itself)
         self._func = func  # partition iterator -> iterator, applied on _base
         self._materialised = None
+        self._lines = lines  # native lines (_dstream.Lines), converted to str on first use
 
     def _native(self):
+        if self._base is None:
+            self._base = self._lines.toPython()
         if self._func is None:
             return self._base
         if self._materialised is None:
@@ -201,7 +282,7 @@ class DStream:
         return self.mapPartitions(lambda it: map(f, it))
 
     def flatMap(self, f, preservesPartitioning=False):
-        return self.mapPartitions(lambda it: (y for x in it for y in f(x)))
+        return self.mapPartitions(lambda it: itertools.chain.from_iterable(map(f, it)))
 
     def filter(self, f):
         return self.mapPartitions(lambda it: filter(f, it))
@@ -243,6 +324,8 @@ class DStream:
 
     def count(self):
         """One element per batch: its number of elements (0 for an empty batch)."""
+        if self._lines is not None:
+            return DStream(self._lines.count(), self._ssc)
         return self.transform(lambda rdd: RDD([[rdd.count()]], rdd.ctx))
 
     def reduce(self, func):
@@ -250,14 +333,22 @@ class DStream:
         return self.transform(lambda rdd: RDD([[] if rdd.isEmpty() else [rdd.reduce(func)]], rdd.ctx))
 
     def countByValue(self):
-        return self.map(lambda x: (x, 1)).reduceByKey(operator.add)
+        """(value, count) of each distinct value of the batch; counted per partition by
+        collections.Counter (native), then merged."""
+        if self._lines is not None:
+            return DStream(self._lines.countByValue(), self._ssc)
+        return self.mapPartitions(lambda it: collections.Counter(it).items()).reduceByKey(operator.add)
 
     def repartition(self, numPartitions):
+        if self._lines is not None:
+            return DStream(None, self._ssc, lines=self._lines.repartition(numPartitions))
         return self.transform(lambda rdd: rdd.repartition(numPartitions))
 
     def union(self, other):
         if self._slide() != other._slide():
             raise ValueError("the two DStream should have same slide duration")
+        if self._lines is not None and other._lines is not None:
+            return DStream(None, self._ssc, lines=self._lines.union(other._lines))
         return DStream(self._native().union(other._native()), self._ssc)
 
     def cache(self):
@@ -266,15 +357,42 @@ class DStream:
     def persist(self, storageLevel=None):
         return self.cache()
 
+    def checkpoint(self, interval):
+        """How often this stream's state is written to the checkpoint directory (seconds, a
+        multiple of its slide). dstream writes all states together, at the shortest interval
+        asked for (default: max(batch, 1 s))."""
+        self._native().checkpoint(float(interval))
+        return self
+
+    def slice(self, begin, end):
+        """The RDDs of this stream's batches between begin and end (datetimes or seconds since the
+        epoch), both included. On the batch thread (in foreachRDD, transform) missing batches are
+        computed; elsewhere only the batches the stream remembers (see StreamingContext.remember)."""
+        ctx = self._ctx()
+        return [RDD(parts, ctx) for parts in self._native().slice(_epoch_ms(begin), _epoch_ms(end))]
+
     def _slide(self):
-        return self._native().slideDuration()
+        return (self._lines if self._lines is not None else self._native()).slideDuration()
 
     # ---- keyed ----
     def combineByKey(self, createCombiner, mergeValue, mergeCombiners, numPartitions=None):
         return self.transform(lambda rdd: rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions))
 
     def reduceByKey(self, func, numPartitions=None):
-        return self.transform(lambda rdd: rdd.reduceByKey(func, numPartitions))
+        """As pyspark: each partition is reduced by key first (fused with the narrow steps before,
+        on the engine's pool), then the partitions' results are merged by hash(key) into
+        numPartitions. Both loops are native; func is called only to merge two values of a key."""
+        def combine(it):
+            local = {}
+            _dstream.reduceByKeyInto([local], it, func)
+            return local.items()
+
+        def merge(rdd):
+            out = [{} for _ in range(_default_partitions(rdd.ctx, numPartitions))]
+            for part in rdd._parts:
+                _dstream.reduceByKeyInto(out, part, func)
+            return RDD([list(d.items()) for d in out], rdd.ctx)
+        return self.mapPartitions(combine).transform(merge)
 
     def groupByKey(self, numPartitions=None):
         return self.transform(lambda rdd: rdd.groupByKey(numPartitions))
@@ -304,8 +422,10 @@ class DStream:
     # ---- windows ----
     def window(self, windowDuration, slideDuration=None):
         """Every slideDuration seconds, the union of the batches of the last windowDuration seconds."""
-        return DStream(self._native().window(float(windowDuration),
-                                             None if slideDuration is None else float(slideDuration)), self._ssc)
+        slide = None if slideDuration is None else float(slideDuration)
+        if self._lines is not None:
+            return DStream(None, self._ssc, lines=self._lines.window(float(windowDuration), slide))
+        return DStream(self._native().window(float(windowDuration), slide), self._ssc)
 
     def reduceByWindow(self, reduceFunc, invReduceFunc, windowDuration, slideDuration):
         keyed = self.map(lambda x: (1, x))
@@ -313,7 +433,14 @@ class DStream:
         return reduced.map(lambda kv: kv[1])
 
     def countByWindow(self, windowDuration, slideDuration):
-        return self.map(lambda x: 1).reduceByWindow(operator.add, operator.sub, windowDuration, slideDuration)
+        """The number of elements in each window: each batch is counted once (no Python per
+        element), and the window's count kept incrementally with the counts that enter and leave."""
+        def batchCount(rdd):
+            n = rdd.count()  # an empty batch adds nothing, as when each element is mapped to 1
+            return RDD([[n] if n else []], rdd.ctx)
+        if self._lines is not None:
+            return DStream(self._lines.countByWindow(float(windowDuration), float(slideDuration)), self._ssc)
+        return self.transform(batchCount).reduceByWindow(operator.add, operator.sub, windowDuration, slideDuration)
 
     def countByValueAndWindow(self, windowDuration, slideDuration, numPartitions=None):
         keyed = self.map(lambda x: (x, 1))
@@ -333,67 +460,66 @@ class DStream:
         if invFunc is None:
             out = reduced.window(windowDuration, slideDuration).reduceByKey(func, numPartitions)
             return out.filter(filterFunc) if filterFunc is not None else out
-        window_ms = int(round(float(windowDuration) * 1000))
-        slide_ms = int(round(float(slideDuration if slideDuration is not None else self._slide()) * 1000))
-        batches = {}  # batch time (ms) -> {key: value reduced over the batch}; batch thread only
-        state = {"time": None, "value": None}
+        window_ms = _millis(windowDuration)
+        slide_ms = _millis(slideDuration) if slideDuration is not None else _millis(self._slide())
+        _validate_window("reduceByKeyAndWindow", window_ms, slide_ms, _millis(self._slide()))
+        ctx = self._ctx()
 
-        def record(ms, rdd):
-            batches[ms] = dict(rdd.collect())
-            return rdd
-
-        recorded = reduced._transform_ms(record)
-
-        def incremental(ms, rdd):
-            n = _default_partitions(rdd.ctx, numPartitions)
-            times = sorted(batches)
+        def step(ms, parts, state, emit):
+            # state: the reduced batches still inside a window, and the last window's value.
+            batches = state["batches"]
+            batches[ms] = dict(kv for part in parts for kv in part)
+            if not emit:
+                return state, None
             if state["time"] is not None and state["time"] == ms - slide_ms:
                 acc = dict(state["value"])
-                for b in times:
+                for b, values in batches.items():
                     if ms - slide_ms - window_ms < b <= ms - window_ms:
-                        for k, v in batches[b].items():
+                        for k, v in values.items():
                             if k in acc:
                                 acc[k] = invFunc(acc[k], v)
-                for b in times:
+                for b in sorted(batches):
                     if ms - slide_ms < b <= ms:
                         for k, v in batches[b].items():
                             acc[k] = func(acc[k], v) if k in acc else v
             else:
                 acc = {}
-                for b in times:
+                for b in sorted(batches):
                     if ms - window_ms < b <= ms:
                         for k, v in batches[b].items():
                             acc[k] = func(acc[k], v) if k in acc else v
             if filterFunc is not None:
                 acc = {k: v for k, v in acc.items() if filterFunc((k, v))}
             state["time"], state["value"] = ms, acc
-            for b in times:
-                if b <= ms - window_ms:
-                    del batches[b]
-            return RDD([[kv for kv in acc.items() if hash(kv[0]) % n == i] for i in range(n)], rdd.ctx)
+            for b in [b for b in batches if b <= ms - window_ms]:
+                del batches[b]
+            return state, _hash_partitioned(acc.items(), _default_partitions(ctx, numPartitions))
 
-        return recorded.window(windowDuration, slideDuration)._transform_ms(incremental)
+        initial = {"batches": {}, "time": None, "value": {}}
+        return DStream(reduced._native().stateful("reduceByKeyAndWindow", slide_ms / 1000.0, step, initial), self._ssc)
 
     # ---- state ----
     def updateStateByKey(self, updateFunc, numPartitions=None, initialRDD=None):
         """updateFunc(newValues: list, oldState or None) -> new state, or None to drop the key;
-        called every batch for every key with state or new values, as in pyspark."""
-        state = {}
+        called every batch for every key with state or new values, as in pyspark. The states
+        (any picklable objects) are checkpointed with pickle; a restored stream does not load
+        initialRDD again."""
+        initial = {}
         if initialRDD is not None:
-            state.update(initialRDD.collect() if isinstance(initialRDD, RDD) else initialRDD)
+            initial.update(initialRDD.collect() if isinstance(initialRDD, RDD) else initialRDD)
+        ctx = self._ctx()
 
-        def update(rdd):
-            n = _default_partitions(rdd.ctx, numPartitions)
-            new = dict(rdd.groupByKey(numPartitions).collect())
+        def step(ms, parts, state, emit):
+            new = dict(RDD(parts, ctx).groupByKey(numPartitions).collect())
             for k in set(state) | set(new):
                 s = updateFunc(new.get(k, []), state.get(k))
                 if s is None:
                     state.pop(k, None)
                 else:
                     state[k] = s
-            return RDD([[kv for kv in state.items() if hash(kv[0]) % n == i] for i in range(n)], rdd.ctx)
+            return state, _hash_partitioned(state.items(), _default_partitions(ctx, numPartitions))
 
-        return self.transform(update)
+        return DStream(self._native().stateful("updateStateByKey", None, step, initial), self._ssc)
 
     # ---- outputs ----
     def foreachRDD(self, func):
@@ -423,16 +549,9 @@ class DStream:
         """Each batch to the directory "prefix-<ms>[.suffix]": part-NNNNN files of str(element)
         lines and _SUCCESS; the directory appears at once (written aside, then renamed)."""
         def save(ms, rdd):
-            path = prefix + "-" + str(ms) + ("." + suffix if suffix else "")
-            parent = os.path.dirname(os.path.abspath(path))
-            os.makedirs(parent, exist_ok=True)
-            tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", dir=parent)
-            for i, part in enumerate(rdd._parts):
-                with open(os.path.join(tmp, "part-%05d" % i), "w", encoding="utf-8") as out:
-                    for x in part:
-                        out.write(str(x) + "\n")
-            open(os.path.join(tmp, "_SUCCESS"), "w").close()
-            os.rename(tmp, path)
+            # As Spark Streaming, which turns off output validation: a batch redone on recovery
+            # replaces its directory.
+            _save_text(rdd._parts, prefix + "-" + str(ms) + ("." + suffix if suffix else ""), overwrite=True)
         self._foreach_ms(save)
 
 
