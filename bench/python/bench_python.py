@@ -13,8 +13,11 @@ Workloads (issue 12):
              per record, so the ratio is the engine's overhead over the Python work it must do.
   count      lines.count() (no Python per record); loop: len() of each batch.
   countByWindow  lines.countByWindow(3, 1); loop: sum of the last 3 batch lengths.
+  file-count, file-countByWindow  the same over textFileStream (one file per batch, page cache):
+             the lines stay native, as in the C++ engine; file-count-as-str maps each line to a
+             Python str first (what any Python function on the lines costs).
 
-Input: in-memory batches fed by queueStream on the engine's manual clock; the clock is advanced
+Input: in-memory batches fed by queueStream (file-*: files) on the engine's manual clock; the clock is advanced
 one batch at a time and the time runs from start() to the last batch's result (stop excluded).
 Meetup lines come from ../shared/data/lab10/meetup.data.* (cycled) when present, else generated.
 Each figure is the best of --runs. Printed: records/s for both, ratio engine/loop, load average.
@@ -25,7 +28,9 @@ import json
 import operator
 import os
 import random
+import shutil
 import sys
+import tempfile
 import threading
 import time
 
@@ -51,10 +56,29 @@ def word_lines(n, vocab=10000):
     return [" ".join(words[rnd.randrange(vocab)] for _ in range(10)) for _ in range(n)]
 
 
-def engine(batches, build, master):
-    sc = SparkContext(master, "bench", conf=SparkConf().set("dstream.test.manualClock", "true"))
+def engine(batches, build, master, source="queue"):
+    """Runs build(stream) over the batches on the manual clock; returns (seconds, results).
+    source "queue": queueStream of the Python lists; "files": one file per batch moved into a
+    watched directory (textFileStream, page cache), stamped inside its batch's interval."""
+    start = 1_700_000_000
+    conf = SparkConf().set("dstream.test.manualClock", "true").set("dstream.test.manualClockStart", start)
+    sc = SparkContext(master, "bench", conf=conf)
     ssc = StreamingContext(sc, 1)
-    out = build(ssc.queueStream([list(b) for b in batches]))
+    tmp = tempfile.mkdtemp(prefix="dstream-bench-")
+    staged = []
+    if source == "files":
+        watched = os.path.join(tmp, "in")
+        os.mkdir(watched)
+        for i, b in enumerate(batches):
+            path = os.path.join(tmp, "batch-%d" % i)
+            with open(path, "w") as f:
+                f.write("\n".join(b) + "\n")
+            os.utime(path, (start + i + 0.5, start + i + 0.5))
+            staged.append((path, os.path.join(watched, "batch-%d" % i)))
+        stream = ssc.textFileStream(watched)
+    else:
+        stream = ssc.queueStream([list(b) for b in batches])
+    out = build(stream)
     got, cond = [], threading.Condition()
 
     def collect(rdd):
@@ -67,12 +91,15 @@ def engine(batches, build, master):
         ssc.start()
         t0 = time.perf_counter()
         for i in range(len(batches)):
+            if staged:
+                os.rename(*staged[i])
             ssc.TEST_advanceClock(1)
             with cond:
                 assert cond.wait_for(lambda: len(got) > i, timeout=600), "batch %d did not finish" % i
         t = time.perf_counter() - t0
     finally:
         ssc.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return t, got
 
 
@@ -97,11 +124,19 @@ WORKLOADS = {
     "count": (word_lines, lambda s: s.count(), lambda bs: [[len(b)] for b in bs]),
     "countByWindow": (word_lines, lambda s: s.countByWindow(3, 1),
                       lambda bs: [[sum(len(b) for b in bs[max(0, i - 2):i + 1])] for i in range(len(bs))]),
+    # A source's lines, counted natively (no str made) and, for contrast, after a map that makes
+    # every line a Python str.
+    "file-count": (word_lines, lambda s: s.count(), lambda bs: [[len(b)] for b in bs], "files"),
+    "file-countByWindow": (word_lines, lambda s: s.countByWindow(3, 1),
+                           lambda bs: [[sum(len(b) for b in bs[max(0, i - 2):i + 1])] for i in range(len(bs))],
+                           "files"),
+    "file-count-as-str": (word_lines, lambda s: s.map(lambda x: x).count(), lambda bs: [[len(b)] for b in bs],
+                          "files"),
 }
 
 
 # No Python per record: the loop (len of a list) is checked for agreement, its speed not shown.
-NATIVE = {"count", "countByWindow"}
+NATIVE = {"count", "countByWindow", "file-count", "file-countByWindow", "file-count-as-str"}
 
 
 def wordcount_loop(bs):
@@ -142,14 +177,14 @@ def main():
     load_before = os.getloadavg()
     rows, bad = [], []
     for name in a.only.split(","):
-        make, build, loop = WORKLOADS[name]
+        make, build, loop, source = (WORKLOADS[name] + ("queue",))[:4]
         loop = loop or (wordcount_samefn_loop if name == "wordcount-samefn" else wordcount_loop)
         n = a.records * a.batches
         data = make(n)
         batches = [data[i * a.records:(i + 1) * a.records] for i in range(a.batches)]
         te, tl = float("inf"), float("inf")
         for _ in range(a.runs):
-            t, got = engine(batches, build, a.master)
+            t, got = engine(batches, build, a.master, source)
             te = min(te, t)
             t0 = time.perf_counter()
             want = loop(batches)
