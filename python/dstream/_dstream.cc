@@ -79,6 +79,8 @@ class PyStateNode final : public PyNode {
   // thread, without the GIL: the parent's batch may need the pool, whose tasks take it.
   void advanceTo(Time t) {
     const Duration parentSlide = parent_->slideDuration();
+    // The first step is at the parent's first batch (a windowed parent has none in between).
+    if (!lastTime_ && !parent_->isTimeValid(t)) return;
     for (Time s = lastTime_ ? *lastTime_ + parentSlide : t; s <= t; s += parentSlide) {
       auto in = parent_->getOrCompute(s);
       const bool emit = isTimeValid(s);

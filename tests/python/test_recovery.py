@@ -5,7 +5,7 @@ import operator
 import os
 
 import pytest
-from conftest import WAIT, Collector
+from conftest import WAIT, Collector, manual_context
 
 from dstream import SparkConf, SparkContext, StreamingContext, StreamingError
 
@@ -180,3 +180,25 @@ def test_reduceByKeyAndWindow_rejects_a_window_off_the_batch_grid():
             pairs.reduceByKeyAndWindow(operator.add, operator.sub, 2, 0.5)
     finally:
         ssc.stop()
+
+
+def test_state_and_inverse_windows_over_a_windowed_parent():
+    """A stateful stream over a window that slides every 2 batches steps at the window's slides."""
+    inputs = [[("a", 1)], [("a", 2)], [("b", 1)], [("a", 1)], [], []]
+    ssc = manual_context()
+    try:
+        windows = ssc.queueStream(inputs).window(2, 2)
+        totals, windowed = Collector(), Collector()
+        windows.updateStateByKey(lambda new, old: sum(new) + (old or 0)).foreachRDD(totals)
+        windows.reduceByKeyAndWindow(operator.add, operator.sub, 4, 2).foreachRDD(windowed)
+        ssc.start()
+        for i in range(len(inputs)):
+            ssc.TEST_advanceClock(1)
+            if i % 2 == 1:
+                totals.wait_for(i // 2 + 1)
+                windowed.wait_for(i // 2 + 1)
+    finally:
+        ssc.stop()
+    # Every 2 s the window of the last two batches is added to the totals.
+    assert [sorted(b) for _, b in totals.batches] == [[("a", 3)], [("a", 4), ("b", 1)], [("a", 4), ("b", 1)]]
+    assert [sorted(b) for _, b in windowed.batches] == [[("a", 3)], [("a", 4), ("b", 1)], [("a", 1), ("b", 1)]]
