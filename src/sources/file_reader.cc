@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "dstream/bad_records.h"
+#include "sources/line_block_pool.h"
 #include "sources/tcp_connect.h"
 
 namespace dstream::detail {
@@ -23,39 +25,46 @@ void reportUnreadable(const std::filesystem::path& path, int err, std::string_vi
                   "cannot read the file (" + describeErrno(err) + "); skipped");
 }
 
-// Appends bytes [offset, offset + count) of fd to out, or fewer at end of file.
-// Returns 0 or an errno value.
-int readAt(int fd, std::int64_t offset, std::int64_t count, std::string& out) {
-  std::size_t base = out.size();
-  out.resize(base + static_cast<std::size_t>(count));
-  std::int64_t done = 0;
-  while (done < count) {
-    ssize_t n = ::pread(fd, out.data() + base + done, static_cast<std::size_t>(count - done),
-                        static_cast<off_t>(offset + done));
+// Reads bytes [offset, offset + count) of fd to `out`, or fewer at end of file; *done receives
+// how many were read. Returns 0 or an errno value.
+int readAt(int fd, std::int64_t offset, std::int64_t count, char* out, std::int64_t* done) {
+  *done = 0;
+  while (*done < count) {
+    ssize_t n = ::pread(fd, out + *done, static_cast<std::size_t>(count - *done), static_cast<off_t>(offset + *done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      out.resize(base);
       return errno;
     }
     if (n == 0) break;
-    done += n;
+    *done += n;
   }
-  out.resize(base + static_cast<std::size_t>(done));
   return 0;
+}
+
+// Appends bytes [offset, offset + count) of fd to the block's bytes (fewer at end of file),
+// growing them without zero-filling and keeping its lines valid. Returns 0 or an errno value.
+int appendAt(int fd, std::int64_t offset, std::int64_t count, LineBlock& block, std::int64_t* done) {
+  std::size_t base = block.bytes.size();
+  block.reserveBytes(base + static_cast<std::size_t>(count));
+  char* at = block.bytes.appendForOverwrite(static_cast<std::size_t>(count));
+  int err = readAt(fd, offset, count, at, done);
+  block.bytes.truncate(base + static_cast<std::size_t>(err == 0 ? *done : 0));
+  return err;
 }
 
 // The offset of the first line that starts at or after `start`, or `size` if none does.
 // Returns -errno on a read error.
 std::int64_t firstLineStart(int fd, std::int64_t start, std::int64_t size) {
   if (start == 0) return 0;
-  std::string chunk;
+  auto chunk = std::make_unique_for_overwrite<char[]>(kScanBytes);
   // Reading from start - 1 tells whether a line begins exactly at start.
   for (std::int64_t pos = start - 1; pos < size; pos += kScanBytes) {
-    chunk.clear();
-    if (int err = readAt(fd, pos, kScanBytes, chunk); err != 0) return -err;
-    std::size_t nl = chunk.find('\n');
-    if (nl != std::string::npos) return pos + static_cast<std::int64_t>(nl) + 1;
-    if (chunk.empty()) break;
+    std::int64_t got = 0;
+    if (int err = readAt(fd, pos, kScanBytes, chunk.get(), &got); err != 0) return -err;
+    if (const void* nl = std::memchr(chunk.get(), '\n', static_cast<std::size_t>(got))) {
+      return pos + (static_cast<const char*>(nl) - chunk.get()) + 1;
+    }
+    if (got == 0) break;
   }
   return size;
 }
@@ -84,18 +93,51 @@ std::optional<OpenedFile> openForSplits(const std::filesystem::path& path, std::
   return OpenedFile{std::move(fd), size};
 }
 
-void splitLines(LineBlock& block) {
-  std::string_view all(block.bytes);
-  std::size_t pos = 0;
-  while (pos < all.size()) {
-    std::size_t nl = all.find('\n', pos);
-    std::size_t end = nl == std::string_view::npos ? all.size() : nl;
-    std::string_view line = all.substr(pos, end - pos);
+// Cuts lines out of a block's bytes as they arrive. Lines end at '\n'; one '\r' before it is
+// removed.
+struct LineCutter {
+  std::size_t lineStart = 0;  // where the line being read begins in the block's bytes
+
+  // Adds the lines completed in bytes [from, size); with `firstOnly`, stops after one and
+  // drops the bytes after it. Returns whether a line was completed.
+  bool cut(LineBlock& block, std::size_t from, bool firstOnly = false) {
+    const char* data = block.bytes.data();
+    const char* p = data + from;
+    const char* end = data + block.bytes.size();
+    bool any = false;
+    while (p < end) {
+      const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+      if (nl == nullptr) break;
+      add(block, nl);
+      p = nl + 1;
+      any = true;
+      if (firstOnly) {
+        block.bytes.truncate(lineStart);
+        break;
+      }
+    }
+    return any;
+  }
+
+  // The rest is a last line without '\n' (end of file).
+  void finish(LineBlock& block) {
+    if (lineStart < block.bytes.size()) add(block, block.bytes.data() + block.bytes.size());
+  }
+
+ private:
+  void add(LineBlock& block, const char* lineEnd) {
+    const char* begin = block.bytes.data() + lineStart;
+    std::string_view line(begin, static_cast<std::size_t>(lineEnd - begin));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     block.lines.push_back(line);
-    pos = end + 1;
+    lineStart = static_cast<std::size_t>(lineEnd - block.bytes.data()) + 1;
   }
-}
+};
+
+// Lines per byte assumed when sizing a fresh block's views (more are added as needed).
+constexpr std::int64_t kBytesPerLineGuess = 64;
+// Bytes read at a time: the lines of each piece are cut while it is still in cache.
+constexpr std::int64_t kReadPieceBytes = 1 << 20;
 
 }  // namespace
 
@@ -125,33 +167,43 @@ std::optional<LineBlockPtr> readSplit(const std::filesystem::path& path, int ind
   const std::int64_t size = file->size;
   const std::int64_t start = size * index / numSplits;
   const std::int64_t end = size * (index + 1) / numSplits;
-  // Build in place: the views are made once the bytes are final, inside the heap block.
-  auto block = std::make_shared<LineBlock>();
   std::int64_t first = firstLineStart(fd.get(), start, size);
   if (first < 0) {
     reportUnreadable(path, static_cast<int>(-first));
     return std::nullopt;
   }
-  if (first < end) {
-    if (int err = readAt(fd.get(), first, end - first, block->bytes); err != 0) {
-      reportUnreadable(path, err);
-      return std::nullopt;
-    }
-    // Finish the last line, which may run past `end`.
-    std::int64_t pos = first + static_cast<std::int64_t>(block->bytes.size());
-    while (!block->bytes.empty() && block->bytes.back() != '\n' && pos < size) {
+  const std::int64_t own = std::max<std::int64_t>(end - first, 0);
+  // Room for the split and the end of its last line, so that the views rarely move.
+  auto block = acquireLineBlock(own > 0 ? static_cast<std::size_t>(own + kScanBytes) : 0,
+                                static_cast<std::size_t>(own / kBytesPerLineGuess));
+  if (own > 0) {
+    LineCutter cutter;
+    std::int64_t pos = first;
+    while (pos < end) {
       std::size_t before = block->bytes.size();
-      if (int err = readAt(fd.get(), pos, kScanBytes, block->bytes); err != 0) {
+      std::int64_t got = 0;
+      if (int err = appendAt(fd.get(), pos, std::min(kReadPieceBytes, end - pos), *block, &got); err != 0) {
         reportUnreadable(path, err);
         return std::nullopt;
       }
-      std::size_t nl = block->bytes.find('\n', before);
-      if (nl != std::string::npos) block->bytes.resize(nl + 1);
-      if (block->bytes.size() == before) break;  // the file shrank under us
-      pos += static_cast<std::int64_t>(block->bytes.size() - before);
+      if (got == 0) break;  // the file shrank under us
+      cutter.cut(*block, before);
+      pos += got;
     }
+    // Finish the last line, which may run past `end`.
+    while (cutter.lineStart < block->bytes.size() && pos < size) {
+      std::size_t before = block->bytes.size();
+      std::int64_t got = 0;
+      if (int err = appendAt(fd.get(), pos, kScanBytes, *block, &got); err != 0) {
+        reportUnreadable(path, err);
+        return std::nullopt;
+      }
+      if (got == 0) break;  // the file shrank under us
+      if (cutter.cut(*block, before, /*firstOnly=*/true)) break;
+      pos += got;
+    }
+    cutter.finish(*block);
   }
-  splitLines(*block);
   return LineBlockPtr(std::move(block));
 }
 
@@ -163,8 +215,10 @@ std::optional<LineBlockPtr> readRecordSplit(const std::filesystem::path& path, s
   const std::int64_t records = file->size / recordLength;
   const std::int64_t first = records * index / numSplits;
   const std::int64_t end = records * (index + 1) / numSplits;
-  auto block = std::make_shared<LineBlock>();
-  int err = readAt(file->fd.get(), first * recordLength, (end - first) * recordLength, block->bytes);
+  auto block = acquireLineBlock(static_cast<std::size_t>((end - first) * recordLength),
+                                static_cast<std::size_t>(end - first));
+  std::int64_t got = 0;
+  int err = appendAt(file->fd.get(), first * recordLength, (end - first) * recordLength, *block, &got);
   if (err != 0) {
     reportUnreadable(path, err, source);
     return std::nullopt;
@@ -184,7 +238,7 @@ std::optional<LineBlockPtr> readRecordSplit(const std::filesystem::path& path, s
                         std::to_string(wholeEnd) + " (records are " + std::to_string(recordLength) +
                         " bytes; the file has " + std::to_string(file->size) + " bytes); skipped");
   }
-  block->bytes.resize(whole * length);
+  block->bytes.truncate(whole * length);
   std::string_view all(block->bytes);
   block->lines.reserve(whole);
   for (std::size_t i = 0; i < whole; ++i) block->lines.push_back(all.substr(i * length, length));

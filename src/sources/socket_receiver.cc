@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <vector>
 
 #include "dstream/error.h"
 #include "dstream/log.h"
@@ -16,7 +15,10 @@
 namespace dstream::detail {
 namespace {
 
-constexpr std::size_t kRecvBytes = 64 * 1024;
+// The most one recv() asks for: large, so that a fast stream costs few system calls.
+constexpr std::size_t kRecvBytes = 1024 * 1024;
+// A block with less room than this left is sealed before the next read.
+constexpr std::size_t kMinRecvBytes = 64 * 1024;
 // Real-time poll slice: bounds how long stop() and an idle seal take.
 constexpr int kPollMillis = 20;
 // Bytes per line assumed before any line has been seen, to size rate-limited reads; small,
@@ -145,7 +147,6 @@ void SocketLineReceiver::run(std::stop_token stop) {
 }
 
 std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
-  std::vector<char> buffer(kRecvBytes);
   tokens_ = std::max(1.0, static_cast<double>(options_.maxRatePerSecond) / 10);
   lastRefill_ = clock_.now();
   while (!stop.stop_requested()) {
@@ -159,28 +160,32 @@ std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
       want = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(tokens_ * perLine)), 1,
                                      kRecvBytes);
     }
-    pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, kPollMillis);
-    if (ready < 0 && errno != EINTR) return describeErrno(errno);
-    Time now = clock_.now();
-    if (ready <= 0) {
-      seal(now);  // idle: make what was read visible now
-      continue;
-    }
-    ssize_t n = ::recv(fd, buffer.data(), want, 0);
+    // A full block is sealed rather than grown (unless one long line fills it).
+    if (splitter_.tailRoom() < kMinRecvBytes && splitter_.pendingLines() > 0) seal(clock_.now());
+    if (splitter_.tailRoom() >= kMinRecvBytes) want = std::min(want, splitter_.tailRoom());
+    // Straight into the open block; wait (poll) only when nothing is there.
+    ssize_t n = ::recv(fd, splitter_.tailForOverwrite(want), want, MSG_DONTWAIT);
     if (n == 0) return std::string(kClosedByServer);
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      return describeErrno(errno);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return describeErrno(errno);
+      pollfd p{fd, POLLIN, 0};
+      int ready = ::poll(&p, 1, kPollMillis);
+      if (ready < 0 && errno != EINTR) return describeErrno(errno);
+      if (ready == 0) seal(clock_.now());  // idle: make what was read visible now
+      continue;
     }
-    bytesRead_ += n;
+    // What this read returned arrived now: a new batch begins with a new block, which takes
+    // these bytes along.
+    Time now = clock_.now();
     Time batch = batchOf(now, options_.batchDuration);
     if (batch != currentBatch_) {
-      seal(now);
+      seal(now, static_cast<std::size_t>(n));
       currentBatch_ = batch;
     }
+    bytesRead_ += n;
     std::int64_t before = splitter_.linesProduced();
-    splitter_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    splitter_.commit(static_cast<std::size_t>(n));
     tokens_ -= static_cast<double>(splitter_.linesProduced() - before);
     updateStats([&](SocketReceiverStats& s) {
       s.bytesReceived += n;
@@ -209,9 +214,9 @@ bool SocketLineReceiver::awaitRateBudget(std::stop_token stop) {
   }
 }
 
-void SocketLineReceiver::seal(Time now) {
+void SocketLineReceiver::seal(Time now, std::size_t unsplit) {
   lastSeal_ = now;
-  LineBlockPtr block = splitter_.sealBlock();
+  LineBlockPtr block = splitter_.sealBlock(unsplit);
   if (!block) return;
   auto lines = static_cast<std::int64_t>(block->lines.size());
   queue_.add(currentBatch_, std::move(block));

@@ -2,7 +2,7 @@
 // own thread (not an engine worker) that reads lines and files them in a ReceivedBlockQueue
 // under the batch time they belong to (Spark's SocketReceiver plus BlockGenerator).
 //
-// Batch assignment: arrival is stamped with the Clock once per recv() chunk; a line belongs to
+// Batch assignment: arrival is stamped with the Clock once per recv() chunk, as it returns; a line belongs to
 // the batch t that is the first multiple of batchDuration strictly greater than the arrival of
 // the chunk that completes it, so lines arriving in [t - batchDuration, t) form batch t:
 //
@@ -120,7 +120,9 @@ class SocketLineReceiver {
   std::string readConnection(int fd, std::stop_token stop);
   // Returns false when stopped while waiting for rate budget.
   bool awaitRateBudget(std::stop_token stop);
-  void seal(Time now);
+  // Seals the open block; `unsplit` bytes just read into it but not split yet move to the
+  // next block (LineSplitter::sealBlock).
+  void seal(Time now, std::size_t unsplit = 0);
   void retryLater(const std::string& reason, std::stop_token stop);
   // Applies `change` to the stats under the lock and wakes waiters.
   template <class F>

@@ -128,6 +128,24 @@ TEST(FileReaderTest, LargeFileReadInSeveralSplits) {
   EXPECT_EQ(linesOf(*blocks), naiveLines(text));
 }
 
+TEST(FileReaderTest, LongLinesAcrossReadPiecesAndSplitEndsAreWhole) {
+  // Lines up to 300 KB: longer than the 64 KiB scans that finish a split's last line, and
+  // crossing the 1 MiB pieces a split is read in, so a block's buffer grows under its views.
+  TempDir dir;
+  std::mt19937 rng(42);
+  std::string text;
+  while (text.size() < 5 * kMinSplitBytes) {
+    std::size_t length = std::uniform_int_distribution<std::size_t>(0, 300'000)(rng);
+    text += std::string(length, static_cast<char>('a' + text.size() % 26));
+    text += (length % 3 == 0) ? "\r\n" : "\n";
+  }
+  text += "no newline at the end";
+  auto path = dir.path() / "long.txt";
+  writeFile(path, text);
+  Lines expected = naiveLines(text);
+  for (int n : {1, 2, 3, 5}) EXPECT_EQ(readAllSplits(path, n), expected) << n << " splits";
+}
+
 TEST(FileReaderTest, EdgeFilesTable) {
   struct Case {
     std::string text;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,52 @@ TEST(LineSplitterTest, DiscardPartialInsideAnOverLongLineCountsItOnce) {
   splitter.feed("ok\n");
   EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"ok"}));
   EXPECT_EQ(splitter.linesDropped(), 1);
+}
+
+TEST(LineSplitterTest, ReadingIntoTheTailSplitsAsFeedingDoes) {
+  LineSplitter splitter("test", 100);
+  std::string text = "alpha\r\n\nbeta\ngam";
+  char* tail = splitter.tailForOverwrite(text.size());
+  std::memcpy(tail, text.data(), text.size());
+  splitter.commit(text.size());
+  std::string rest = "ma\nend";
+  tail = splitter.tailForOverwrite(64);  // asks for more than it uses
+  std::memcpy(tail, rest.data(), rest.size());
+  splitter.commit(rest.size());
+  splitter.flush();
+  EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"alpha", "", "beta", "gamma", "end"}));
+}
+
+TEST(LineSplitterTest, ABlockThatGrowsKeepsItsEarlierLinesAndSealedBlocksStayValid) {
+  LineSplitter splitter("test", std::size_t{8} << 20);
+  Lines expected;
+  for (int i = 0; i < 1000; ++i) {
+    expected.push_back("line " + std::to_string(i));
+    splitter.feed(expected.back() + "\n");
+  }
+  LineBlockPtr first = splitter.sealBlock();
+  // One line larger than any room the splitter gave its blocks: the open block grows (the
+  // buffer moves), and the lines before it must move with it.
+  splitter.feed("before\n");
+  std::string longLine(std::size_t{3} << 20, 'x');
+  splitter.feed(longLine.substr(0, 1000));
+  splitter.feed(longLine.substr(1000) + "\nafter\n");
+  LineBlockPtr second = splitter.sealBlock();
+  EXPECT_EQ(linesOf(first), expected);
+  EXPECT_EQ(linesOf(second), (Lines{"before", longLine, "after"}));
+}
+
+TEST(LineSplitterTest, TailRoomShrinksAsBytesArriveAndSealingGivesANewBlock) {
+  LineSplitter splitter("test");
+  std::size_t room = splitter.tailRoom();
+  EXPECT_GT(room, 0u);
+  splitter.feed("abc\nde");
+  EXPECT_EQ(splitter.tailRoom(), room - 6);
+  LineBlockPtr block = splitter.sealBlock();
+  EXPECT_EQ(linesOf(block), (Lines{"abc"}));
+  EXPECT_EQ(splitter.bufferedBytes(), 2u);  // the partial line moved on
+  splitter.feed("f\n");
+  EXPECT_EQ(linesOf(splitter.sealBlock()), (Lines{"def"}));
 }
 
 }  // namespace
