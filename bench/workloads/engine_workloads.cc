@@ -67,6 +67,14 @@ void addPairsAndTop(Sink& s, const RDD<KV>& rdd, Time t) {
   ++s.outputs;
 }
 
+// The state before the first batch (--state-keys): stateKey(i) -> 1.
+RDD<std::pair<std::string, long>> initialState(const RunConfig& cfg) {
+  std::vector<std::pair<std::string, long>> keys;
+  keys.reserve(static_cast<std::size_t>(cfg.stateKeys));
+  for (long i = 0; i < cfg.stateKeys; ++i) keys.emplace_back(stateKey(i), 1L);
+  return RDD<std::pair<std::string, long>>::parallelize(std::move(keys));
+}
+
 auto wordPairs(const DStream<std::string_view>& lines) {
   return lines.flatMap([](std::string_view l) { return Words(l); }).map([](std::string_view w) {
     return std::pair<std::string_view, long>(w, 1L);
@@ -97,15 +105,36 @@ void define(Workload w, const DStream<std::string_view>& lines, const RunConfig&
           .reduceByKeyAndWindow(kAdd, Seconds(cfg.windowBatches), Seconds(1))
           .foreachRDD([s](const auto& rdd, Time t) { addPairsAndTop(*s, rdd, t); });
       return;
-    case Workload::kRunning:
-      wordPairs(lines)
-          .updateStateByKey([](std::span<const long> values, std::optional<long> old) -> std::optional<long> {
-            long sum = old.value_or(0);
-            for (long v : values) sum += v;
-            return sum;
-          })
-          .foreachRDD([s](const auto& rdd, Time t) { addPairs(*s, rdd, t); });
+    case Workload::kRunning: {
+      auto sum = [](std::span<const long> values, std::optional<long> old) -> std::optional<long> {
+        long total = old.value_or(0);
+        for (long v : values) total += v;
+        return total;
+      };
+      auto out = [s](const auto& rdd, Time t) { addPairs(*s, rdd, t); };
+      if (cfg.stateKeys == 0) {
+        wordPairs(lines).updateStateByKey(sum).foreachRDD(out);
+      } else {
+        wordPairs(lines).updateStateByKey(sum, 0, initialState(cfg)).foreachRDD(out);
+      }
       return;
+    }
+    case Workload::kMapWithState: {
+      // Spark's idiom: the batch's counts per word, then one state update per word.
+      auto spec = StateSpec::function([](const std::string& word, std::optional<long> count, State<long>& state) {
+        long total = state.getOption().value_or(0) + count.value_or(0);
+        state.update(total);
+        return std::pair<std::string, long>(word, total);
+      });
+      auto counts = wordPairs(lines).reduceByKey(kAdd);
+      auto out = [s](const auto& rdd, Time t) { addPairs(*s, rdd, t); };
+      if (cfg.stateKeys == 0) {
+        counts.mapWithState(spec).foreachRDD(out);
+      } else {
+        counts.mapWithState(spec.initialState(initialState(cfg))).foreachRDD(out);
+      }
+      return;
+    }
     case Workload::kYsb:
     case Workload::kYsbEngineWindow: {
       // The join table, in process: ad id -> campaign id (views stay valid: the map outlives

@@ -53,6 +53,12 @@ struct LoopState {
   std::vector<long> venueCounts;        // per batch, for countByWindow
 };
 
+// The state before the first batch (--state-keys), as the engine's initial RDD has it.
+void prefill(const RunConfig& cfg, OwnedCountMap& state) {
+  state.reserve(static_cast<std::size_t>(cfg.stateKeys));
+  for (long i = 0; i < cfg.stateKeys; ++i) state.emplace(stateKey(i), 1L);
+}
+
 void step(Workload w, const LineBatch& batch, std::int64_t b, const RunConfig& cfg, LoopState& st,
           RunResult& r, Checksum& sum) {
   switch (w) {
@@ -94,6 +100,7 @@ void step(Workload w, const LineBatch& batch, std::int64_t b, const RunConfig& c
       return;
     }
     case Workload::kRunning: {
+      if (b == 0) prefill(cfg, st.window);
       CountMap counts;
       countWords(batch, counts);
       for (const auto& [k, v] : counts) {
@@ -102,6 +109,22 @@ void step(Workload w, const LineBatch& batch, std::int64_t b, const RunConfig& c
       }
       sum.beginBatch(b), addAll(sum, st.window), sum.endBatch();
       r.keys = static_cast<long>(st.window.size());
+      ++r.outputs;
+      return;
+    }
+    case Workload::kMapWithState: {
+      // The batch's counts, then each word's new total, emitted for the words of the batch.
+      if (b == 0) prefill(cfg, st.window);
+      CountMap counts;
+      countWords(batch, counts);
+      sum.beginBatch(b);
+      for (const auto& [k, v] : counts) {
+        auto it = st.window.find(k);
+        if (it == st.window.end()) it = st.window.emplace(std::string(k), 0).first;
+        sum.addPair(k, it->second += v);
+      }
+      sum.endBatch();
+      r.keys = static_cast<long>(counts.size());
       ++r.outputs;
       return;
     }

@@ -30,11 +30,11 @@ std::string jsonLine(const std::string& workload, const RunConfig& cfg, const In
       "\"window_batches\":{},\"measured_batches\":{},\"warmup_batches\":{},\"runs\":{},"
       "\"engine_rps\":{:.0f},\"engine_rps_per_core\":{:.0f},\"loop_rps\":{:.0f},\"ratio\":{:.3f},"
       "\"engine_ms_per_batch\":{:.2f},\"loop_ms_per_batch\":{:.2f},\"peak_rss_mib\":{:.0f},"
-      "\"keys\":{},\"outputs\":{},\"checksum\":\"{:016x}\",\"checkpoint\":{}}}",
+      "\"keys\":{},\"state_keys\":{},\"outputs\":{},\"checksum\":\"{:016x}\",\"checkpoint\":{}}}",
       workload, cfg.threads, in.recordsPerBatch, in.bytesPerBatch(), in.vocab, cfg.windowBatches, cfg.measured,
       cfg.warmup, engine.size(), engineRps, engineRps / cfg.threads, loopRps, engineRps / loopRps,
       1000 * median(es) / cfg.measured, 1000 * median(ls) / cfg.measured, peakRssMiB(), engine.back().keys,
-      engine.back().outputs, engine.back().checksum, cfg.checkpointDir.empty() ? "false" : "true");
+      cfg.stateKeys, engine.back().outputs, engine.back().checksum, cfg.checkpointDir.empty() ? "false" : "true");
 }
 
 }  // namespace
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool checkpoint = false;
   std::string checkpointRoot = std::filesystem::temp_directory_path() / "dstream-bench-ckpt";
-  app.add_option("--workload", workloadName, "grep|wordcount|windowed|windowed-noinv|running|ysb|venue")->required();
+  app.add_option("--workload", workloadName, "grep|wordcount|windowed|windowed-noinv|running|mapwithstate|ysb|venue")->required();
   app.add_option("--threads", cfg.threads, "worker threads: local[N]")->check(CLI::Range(1, 64));
   app.add_option("--records", records, "records per 1 s batch")->check(CLI::PositiveNumber);
   app.add_option("--batches", cfg.measured, "timed batches per run")->check(CLI::PositiveNumber);
@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--pool", pool, "distinct pre-generated batches to cycle through")->check(CLI::PositiveNumber);
   app.add_option("--runs", runs, "runs; the median is reported")->check(CLI::PositiveNumber);
   app.add_flag("--checkpoint", checkpoint, "running: checkpoint, state every 10 batches");
+  app.add_option("--state-keys", cfg.stateKeys, "running, mapwithstate: keys in the state before the first batch")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--checkpoint-root", checkpointRoot, "where checkpoint directories go");
   CLI11_PARSE(app, argc, argv);
 

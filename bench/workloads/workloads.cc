@@ -8,6 +8,7 @@ std::optional<Workload> parseWorkload(std::string_view name) {
   if (name == "windowed") return Workload::kWindowed;
   if (name == "windowed-noinv") return Workload::kWindowedNoInv;
   if (name == "running") return Workload::kRunning;
+  if (name == "mapwithstate") return Workload::kMapWithState;
   if (name == "ysb") return Workload::kYsb;
   if (name == "venue") return Workload::kVenue;
   if (name == "ysb-rbkaw") return Workload::kYsbEngineWindow;

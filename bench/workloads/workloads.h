@@ -18,6 +18,7 @@ enum class Workload {
   kWindowed,      // reduceByKeyAndWindow(+, -, W, 1 s) dropping zero counts, top 10 per slide
   kWindowedNoInv, // reduceByKeyAndWindow(+, W, 1 s), top 10 per slide
   kRunning,       // updateStateByKey(running sum) over the words
+  kMapWithState,  // reduceByKey(+) per batch, then mapWithState(running sum) emitting (word, total)
   kYsb,           // JSON, event_type == "view", ad -> campaign, count per campaign per 10 s
   kVenue,         // Meetup JSON -> venue name -> count per batch, and count per 30 s window every 10 s
   // The same two with the engine's own windowed operations (reduceByKeyAndWindow without
@@ -37,6 +38,8 @@ struct RunConfig {
   int measured = 40;           // timed batches
   int windowBatches = 30;      // W of the windowed workloads, in 1 s batches
   std::string checkpointDir;   // kRunning: checkpoint here (state every 10 batches) if set
+  long stateKeys = 0;          // kRunning, kMapWithState: keys in the state before the first
+                               // batch (stateKey(i), state 1), besides the words the batches touch
 };
 
 struct RunResult {
@@ -55,5 +58,11 @@ constexpr std::size_t kTopN = 10;
 constexpr int kYsbWindowBatches = 10;
 constexpr int kVenueWindowBatches = 30;
 constexpr int kVenueSlideBatches = 10;
+// The i-th key of the initial state (--state-keys): never one of the batches' words.
+inline std::string stateKey(long i) {
+  std::string key(1, 's');
+  key += std::to_string(i);
+  return key;
+}
 
 }  // namespace dstream::bench

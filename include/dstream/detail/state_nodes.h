@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dstream/detail/node.h"
+#include "dstream/detail/shared_partition.h"
 #include "dstream/detail/shuffle.h"
 #include "dstream/detail/state_checkpoint.h"
 #include "dstream/detail/window_nodes.h"
@@ -74,6 +75,12 @@ constexpr UpdateForm updateFormOf() {
 // or new values; nullopt removes the key. The batch's values arrive grouped by key, in the
 // same hash partitioning as the state. Cost per batch: the number of keys with state. In the
 // partition form f sees all of a partition's keys at once and returns the states to keep.
+//
+// The state of partition p is the vector of (key, state) pairs that the stream emits for p
+// (a SharedPartition): the output shares it instead of copying it. The node forgets its own
+// previous output before updating (it would drop it after this batch anyway), so the update
+// runs in place unless someone downstream still holds an earlier output (a window, a saved
+// RDD): then that partition is copied first and the holder keeps what it saw.
 template <class K, class V, class S, class F>
 class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
  public:
@@ -98,14 +105,34 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
   void readState(BinaryReader& r) override {
     if constexpr (kCheckpointable) {
       lastTime_ = readStateHeader(r, this->kind());
-      readPartitionedMaps(r, state_, [](BinaryReader& in) { return in.read<S>(); });
+      std::vector<HashMap<SK, S>> maps(state_.size());
+      readPartitionedMaps(r, maps, [](BinaryReader& in) { return in.read<S>(); });
+      for (std::size_t p = 0; p < maps.size(); ++p) fill(state_[p], maps[p]);
       initial_.clear();
     }
   }
 
+  // How many times a partition of the state was copied because an earlier output was still
+  // held (tests: zero when nothing holds the outputs).
+  long stateCopies() const {
+    long n = 0;
+    for (const auto& part : state_) n += part.copies();
+    return n;
+  }
+
  protected:
   std::optional<RDD<Out>> compute(Time t) override {
-    loadInitial(initial_, state_);
+    if (!initial_.empty()) {
+      std::vector<HashMap<SK, S>> maps(state_.size());
+      for (std::size_t p = 0; p < state_.size(); ++p) {
+        for (auto& kv : state_[p].read()) maps[p].insert_or_assign(kv.first, kv.second);
+      }
+      loadInitial(initial_, maps);
+      for (std::size_t p = 0; p < maps.size(); ++p) fill(state_[p], maps[p]);
+    }
+    // Batches at or before t - rememberDuration() are dropped after this batch anyway; drop
+    // them now, so that this node's previous output does not pin the state it shares.
+    this->clearOldData(t);
     // A batch nobody asked for (a downstream window that skips slides) still updates state.
     if (lastTime_) {
       for (Time s = *lastTime_ + this->slide_; s < t; s += this->slide_) step(s);
@@ -114,6 +141,13 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
   }
 
  private:
+  static void fill(SharedPartition<Out>& part, HashMap<SK, S>& m) {
+    auto& entries = part.rewrite();
+    entries.reserve(m.size());
+    for (auto& kv : m) entries.emplace_back(kv.first, std::move(kv.second));
+    m.clear();
+  }
+
   // f for one key, in the plain or the timed form.
   std::optional<S> update(F& f, Time t, const SK& key, std::span<const V> vs, std::optional<S> old) {
     if constexpr (kForm == UpdateForm::kTimed) return f(t, key, vs, std::move(old));
@@ -126,7 +160,7 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     const std::size_t n = state_.size();
     auto pool = this->graph().pool();
     Partitions<Out> out(n);
-    auto emit = [&](std::size_t p) { out[p] = std::make_shared<Partition<Out>>(state_[p].begin(), state_[p].end()); };
+    auto emit = [&](std::size_t p) { out[p] = state_[p].lend(); };
     if constexpr (kForm == UpdateForm::kPartition) {
       stepPartitions(batch, pool.get());
       forEachIndex(pool.get(), n, emit);
@@ -140,38 +174,56 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     return makeRDD<Out>(std::move(out), Owners{}, std::move(pool));
   }
 
+  // One pass over the partition's (key, state) vector, in place: f for every key (with its
+  // new values, if any), removed keys compacted away; then the batch's new keys, appended in
+  // the batch's order.
   void stepKeys(const RDD<Grouped>& batch, Time t, std::size_t p) {
     F f = f_;
-    auto& m = state_[p];
-    HashMap<K, const std::vector<V>*> fresh;
-    std::vector<Out> added;
+    struct Fresh {
+      const K* key;
+      const std::vector<V>* values;
+      bool seen;
+    };
+    std::vector<Fresh> fresh;
+    HashMap<K, std::size_t> freshIndex;
     forEachInPartition(batch, p, state_.size(), [&](const K& k, const std::vector<V>& vs) {
-      if (findStored(m, k) != m.end()) {
-        fresh.emplace(k, &vs);
-      } else if constexpr (kForm == UpdateForm::kTimed) {
-        SK key(k);
-        if (std::optional<S> s = update(f, t, key, vs, std::nullopt)) added.emplace_back(std::move(key), std::move(*s));
-      } else if (std::optional<S> s = f(std::span<const V>(vs), std::optional<S>())) {
-        added.emplace_back(SK(k), std::move(*s));
-      }
+      freshIndex.emplace(k, fresh.size());
+      fresh.push_back(Fresh{&k, &vs, false});
     });
-    for (auto it = m.begin(); it != m.end();) {
+    if (fresh.empty() && state_[p].size() == 0) return;
+    auto& entries = state_[p].write();
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      auto& e = entries[i];
       std::span<const V> vs;
-      if (!fresh.empty()) {
+      if (!freshIndex.empty()) {
         auto fit = [&] {
-          if constexpr (std::is_same_v<SK, K>) return fresh.find(it->first);
-          else return fresh.find(K(it->first));
+          if constexpr (std::is_same_v<SK, K>) return freshIndex.find(e.first);
+          else return freshIndex.find(K(e.first));
         }();
-        if (fit != fresh.end()) vs = *fit->second;
+        if (fit != freshIndex.end()) {
+          vs = *fresh[fit->second].values;
+          fresh[fit->second].seen = true;
+        }
       }
-      if (std::optional<S> s = update(f, t, it->first, vs, std::optional<S>(std::move(it->second)))) {
-        it->second = std::move(*s);
-        ++it;
-      } else {
-        m.erase(it++);
+      if (std::optional<S> s = update(f, t, e.first, vs, std::optional<S>(std::move(e.second)))) {
+        if (kept != i) entries[kept].first = std::move(e.first);
+        entries[kept].second = std::move(*s);
+        ++kept;
       }
     }
-    for (auto& kv : added) m.insert_or_assign(std::move(kv.first), std::move(kv.second));
+    entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(kept), entries.end());
+    for (const Fresh& x : fresh) {
+      if (x.seen) continue;
+      if constexpr (kForm == UpdateForm::kTimed) {
+        SK key(*x.key);
+        if (std::optional<S> s = update(f, t, key, *x.values, std::nullopt)) {
+          entries.emplace_back(std::move(key), std::move(*s));
+        }
+      } else if (std::optional<S> s = f(std::span<const V>(*x.values), std::optional<S>())) {
+        entries.emplace_back(SK(*x.key), std::move(*s));
+      }
+    }
   }
 
   // The partition form: f gets every key of a partition (with its new values and old state)
@@ -182,7 +234,8 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     std::vector<std::vector<Out>> kept(n);
     forEachIndex(pool, n, [&](std::size_t p) {
       F f = f_;
-      auto& m = state_[p];
+      HashMap<SK, S> m;  // the partition's states, moved out (fill() below replaces them)
+      for (auto& kv : state_[p].write()) m.insert_or_assign(std::move(kv.first), std::move(kv.second));
       std::vector<UpdateRow<SK, V, S>> rows;
       rows.reserve(m.size());
       forEachInPartition(batch, p, n, [&](const K& k, const std::vector<V>& vs) {
@@ -195,20 +248,18 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
         }
       });
       for (auto& [k, s] : m) rows.emplace_back(k, std::span<const V>(), std::move(s));
-      m.clear();
       for (auto&& kv : f(std::move(rows))) kept[p].emplace_back(std::forward<decltype(kv)>(kv));
     });
+    std::vector<HashMap<SK, S>> maps(n);
     for (auto& part : kept) {
-      for (auto& [k, s] : part) {
-        auto& m = state_[partitionOf(k, n)];
-        m.insert_or_assign(std::move(k), std::move(s));
-      }
+      for (auto& [k, s] : part) maps[partitionOf(k, n)].insert_or_assign(std::move(k), std::move(s));
     }
+    for (std::size_t p = 0; p < n; ++p) fill(state_[p], maps[p]);
   }
 
   std::shared_ptr<TypedNode<Grouped>> parent_;
   F f_;
-  std::vector<HashMap<SK, S>> state_;
+  std::vector<SharedPartition<Out>> state_;
   std::vector<Out> initial_;  // loaded into state_ by the first batch
   std::optional<Time> lastTime_;
   static constexpr bool kCheckpointable = Serializable<SK> && Serializable<S>;
