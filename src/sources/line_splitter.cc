@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "dstream/bad_records.h"
 #include "sources/line_block_pool.h"
@@ -42,6 +43,28 @@ void LineSplitter::commit(std::size_t n) {
   BlockBytes& bytes = block_->bytes;
   std::size_t pos = bytes.size();
   bytes.appendForOverwrite(n);  // within the room tailForOverwrite made: the bytes are there
+  if (!skipping_) {
+    // The common case in one tight loop: lines within the limit become views. The first line
+    // over it is left to the loop below, which drops it.
+    const char* data = bytes.data();
+    const char* end = data + bytes.size();
+    const char* begin = data + partialStart_;
+    std::vector<std::string_view>& lines = block_->lines;
+    std::int64_t added = 0;
+    const char* scan = data + pos;
+    while (const auto* nl = static_cast<const char*>(
+               std::memchr(scan, '\n', static_cast<std::size_t>(end - scan)))) {
+      auto size = static_cast<std::size_t>(nl - begin);
+      if (size > 0 && nl[-1] == '\r') --size;
+      if (size > maxLineBytes_) break;
+      lines.emplace_back(begin, size);
+      ++added;
+      begin = scan = nl + 1;
+    }
+    linesProduced_ += added;
+    partialStart_ = static_cast<std::size_t>(begin - data);
+    pos = static_cast<std::size_t>(scan - data);
+  }
   while (pos < bytes.size()) {
     const char* data = bytes.data();
     const auto* nl = static_cast<const char*>(std::memchr(data + pos, '\n', bytes.size() - pos));
