@@ -112,14 +112,6 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     }
   }
 
-  // How many times a partition of the state was copied because an earlier output was still
-  // held (tests: zero when nothing holds the outputs).
-  long stateCopies() const {
-    long n = 0;
-    for (const auto& part : state_) n += part.copies();
-    return n;
-  }
-
  protected:
   std::optional<RDD<Out>> compute(Time t) override {
     if (!initial_.empty()) {
