@@ -230,6 +230,19 @@ std::set<std::string> loggedLines(const fs::path& walDir) {
   return lines;
 }
 
+// Whether `dir` holds a complete checkpoint file (written aside, then renamed to checkpoint-<ms>).
+bool hasCheckpointFile(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.starts_with("checkpoint-") && name.size() > 11 &&
+        name.find_first_not_of("0123456789", 11) == std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 TEST(CrashTest, KilledAtRandomMomentsTheSocketStreamWithAWriteAheadLogLosesNoLoggedLine) {
   std::mt19937 rng(test::crashSeed() + 1);
   testing::TempDir root;
@@ -241,6 +254,15 @@ TEST(CrashTest, KilledAtRandomMomentsTheSocketStreamWithAWriteAheadLogLosesNoLog
   for (int k = 0; k < kKills; ++k) {
     test::Child child({"socket", std::to_string(server.port()), out.string(), ckpt.string()}, "", root.path() / "log");
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(200, 800)(rng)));
+    // Never before the first checkpoint is on disk: a first life killed earlier may have saved
+    // batches that no checkpoint records, and the next life rightly starts afresh (a slow,
+    // sanitized first life did, and the outputs of two runs were mixed).
+    const auto started = std::chrono::steady_clock::now();
+    while (child.running() && !hasCheckpointFile(ckpt)) {
+      ASSERT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(120))
+          << "life " << k << " wrote no checkpoint within 120 s\n" << test::readLog(root.path() / "log");
+      std::this_thread::sleep_for(20ms);
+    }
     ASSERT_TRUE(child.running()) << "life " << k << ": " << child.howItEnded() << "\n" << test::readLog(root.path() / "log");
     child.kill();
     auto now = loggedLines(ckpt / "receivedData" / "0");
