@@ -150,28 +150,6 @@ void reduceByKeyInto(const py::list& targets, const py::iterable& pairs, const p
   }
 }
 
-// A native stream's elements as Python objects: one list per partition, made under the GIL
-// by toObject(element) -> PyObject* (a new reference).
-template <class NativeStream, class ToObject>
-Stream toPythonBlocks(const NativeStream& stream, ToObject toObject) {
-  using T = typename NativeStream::value_type;
-  return stream.mapPartitions([toObject](std::span<const T> part) {
-    return std::vector<PyBlock>{withGilOnPool([&] {
-      py::list l(part.size());
-      for (std::size_t i = 0; i < part.size(); ++i) {
-        PyObject* o = toObject(part[i]);
-        if (o == nullptr) throw py::error_already_set();
-        PyList_SET_ITEM(l.ptr(), static_cast<Py_ssize_t>(i), o);
-      }
-      return PyBlock(std::move(l));
-    })};
-  });
-}
-
-PyObject* utf8(std::string_view s) {
-  return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
-}
-
 using Lines = dstream::DStream<std::string_view>;
 
 }  // namespace

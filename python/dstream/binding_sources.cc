@@ -11,7 +11,9 @@ void bindBinaryRecords(py::class_<Context>& context) {
       "binaryRecordsStream",
       [](Context& c, const std::string& directory, int recordLength) {
         try {
-          return viewsToPython(c.ssc().binaryRecordsStream(directory, recordLength), PyBytes_FromStringAndSize);
+          return toPythonBlocks(c.ssc().binaryRecordsStream(directory, recordLength), [](std::string_view r) {
+            return PyBytes_FromStringAndSize(r.data(), static_cast<Py_ssize_t>(r.size()));
+          });
         } catch (const dstream::Error& e) {
           if (e.code() == dstream::ErrorCode::kInvalidArgument) throw py::value_error(e.what());
           throw;

@@ -137,27 +137,31 @@ inline dstream::Duration toDuration(double seconds) {
 
 inline double toSeconds(dstream::Duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Records of a native source become one Python list per partition, each record made by
-// make(data, size): a new reference, or null with a Python error set.
-template <class Make>
-Stream viewsToPython(dstream::DStream<std::string_view> records, Make make) {
-  return records.mapPartitions([make](std::span<const std::string_view> part) {
+// A native stream's elements as Python objects: one list per partition, made on the pool under
+// the GIL by toObject(element) -> PyObject* (a new reference, or null with a Python error set).
+template <class NativeStream, class ToObject>
+Stream toPythonBlocks(const NativeStream& stream, ToObject toObject) {
+  using T = typename NativeStream::value_type;
+  return stream.mapPartitions([toObject](std::span<const T> part) {
     return std::vector<PyBlock>{withGilOnPool([&] {
       py::list l(part.size());
       for (std::size_t i = 0; i < part.size(); ++i) {
-        PyObject* s = make(part[i].data(), static_cast<Py_ssize_t>(part[i].size()));
-        if (s == nullptr) throw py::error_already_set();
-        PyList_SET_ITEM(l.ptr(), static_cast<Py_ssize_t>(i), s);
+        PyObject* o = toObject(part[i]);
+        if (o == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(l.ptr(), static_cast<Py_ssize_t>(i), o);
       }
       return PyBlock(std::move(l));
     })};
   });
 }
 
-// Lines of a native source become one Python list of str per partition.
-inline Stream linesToPython(dstream::DStream<std::string_view> lines) {
-  return viewsToPython(lines, [](const char* data, Py_ssize_t size) { return PyUnicode_DecodeUTF8(data, size, "replace"); });
+// Text as Python str: UTF-8, invalid bytes replaced.
+inline PyObject* utf8(std::string_view s) {
+  return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
 }
+
+// Lines of a native source become one Python list of str per partition.
+inline Stream linesToPython(const dstream::DStream<std::string_view>& lines) { return toPythonBlocks(lines, utf8); }
 
 class Context {
  public:
