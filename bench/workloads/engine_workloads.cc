@@ -149,11 +149,12 @@ void define(Workload w, const DStream<std::string_view>& lines, const RunConfig&
               .flatMap([](std::string_view l) -> std::optional<std::string_view> {
                 auto r = json::Record::parse(l);
                 if (!r) return std::nullopt;
-                auto type = r->field("event_type");
-                if (!type || *type != "\"view\"") return std::nullopt;
-                auto ad = r->field("ad_id");
-                if (!ad || ad->size() < 2) return std::nullopt;
-                auto it = table->find(ad->substr(1, ad->size() - 2));
+                // Views into the parsed record: used before it goes, never kept.
+                auto type = r->getStringView("event_type");
+                if (!type || *type != "view") return std::nullopt;
+                auto ad = r->getStringView("ad_id");
+                if (!ad) return std::nullopt;
+                auto it = table->find(*ad);
                 if (it == table->end()) return std::nullopt;
                 return std::string_view(it->second);
               })

@@ -26,7 +26,7 @@
 //
 // Lifetime: string_views returned by field() point into the caller's `line`, not into a copy,
 // so they stay valid exactly as long as the line's bytes do. getString() returns an owned,
-// unescaped copy.
+// unescaped copy; Record::getStringView() the same value as a view held by the Record.
 //
 // Implementation and cost: each parse copies the line into a reusable padded buffer and runs
 // simdjson's DOM parser, which validates the whole document (measured on the lab data: about
@@ -95,6 +95,11 @@ class DSTREAM_EXPORT Record {
   // getDouble accepts any number. Return nullopt when absent, null or of a wrong type; a wrong
   // type is bad (counted, or Error(kInvalidArgument) under kFail). REQUIRES: as field().
   std::optional<std::string> getString(std::string_view path) const;
+  // getString without the copy: a view of the unescaped string, held by this Record's parsed
+  // document (not by the line). It stays valid while this Record, or the Record it is moved
+  // into, lives; copy it (std::string(*v)) to keep it longer. Same outcomes and counting as
+  // getString.
+  std::optional<std::string_view> getStringView(std::string_view path) const;
   std::optional<std::int64_t> getInt64(std::string_view path) const;
   std::optional<double> getDouble(std::string_view path) const;
   std::optional<bool> getBool(std::string_view path) const;

@@ -175,18 +175,24 @@ bool Record::has(std::string_view path) const {
   return found.kind == Lookup::kFound;
 }
 
-std::optional<std::string> Record::getString(std::string_view path) const {
+std::optional<std::string_view> Record::getStringView(std::string_view path) const {
   std::string problem;
   auto value = typedValue(
       *parsed_, line_, path, &problem,
-      [](element e, std::string_view at, std::string* problem) -> std::optional<std::string> {
-        std::string_view s;
-        if (!e.get_string().get(s)) return std::string(s);
+      [](element e, std::string_view at, std::string* problem) -> std::optional<std::string_view> {
+        std::string_view s;  // the parser already unescaped it into the document's storage
+        if (!e.get_string().get(s)) return s;
         *problem = mismatch(at, e.type(), "a string");
         return std::nullopt;
       });
   if (!problem.empty()) reportWrongType(problem);
   return value;
+}
+
+std::optional<std::string> Record::getString(std::string_view path) const {
+  auto view = getStringView(path);
+  if (!view) return std::nullopt;
+  return std::string(*view);
 }
 
 std::optional<std::int64_t> Record::getInt64(std::string_view path) const {

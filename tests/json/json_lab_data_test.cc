@@ -78,6 +78,7 @@ TEST(JsonLabDataTest, EveryMeetupLineParsesAndVenuesMatchAnIndependentParse) {
       if (!expected["venue_name"].get(name)) {
         ++named;
         EXPECT_EQ(record->getString("venue.venue_name"), std::string(name));
+        EXPECT_EQ(record->getStringView("venue.venue_name"), name);
       }
     }
     std::printf("[ lab data ] %s: %zu lines, %lld with a venue (%lld named), %lld malformed\n",

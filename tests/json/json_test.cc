@@ -138,6 +138,93 @@ TEST(JsonGetStringTest, PassesRawUtf8Through) {
               Optional(std::string("Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac")));
 }
 
+// getStringView answers exactly what getString does, as a view held by the Record.
+TEST(JsonGetStringViewTest, UnescapesLikeGetString) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string(kRsvp), "venue.venue_name"},
+      {std::string(kRsvp), "member.photo"},                       // \/ escapes
+      {std::string(kRsvp), "group.group_topics.1.topic_name"},    // through an array
+      {R"({"s":"caf\u00e9"})", "s"},                              // \u escape
+      {R"({"s":"\ud83d\ude00!"})", "s"},                          // surrogate pair
+      {R"({"s":"a\"b\\c\nd\te\u0041"})", "s"},                    // every short escape
+      {"{\"city\":\"Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac\"}", "city"},  // raw UTF-8
+      {R"({"s":""})", "s"},
+      {R"({"s":"with\u0000nul"})", "s"},                          // an escaped NUL stays in
+  };
+  for (const auto& [line, path] : cases) {
+    SCOPED_TRACE(line + " / " + path);
+    auto record = Record::parse(line);
+    ASSERT_TRUE(record);
+    auto view = record->getStringView(path);
+    ASSERT_TRUE(view);
+    EXPECT_EQ(std::optional<std::string>(std::string(*view)), getString(line, path));
+  }
+  auto record = Record::parse(R"({"s":"with\u0000nul"})");
+  EXPECT_EQ(record->getStringView("s")->size(), 8u);
+  EXPECT_EQ(*record->getStringView("s"), std::string_view("with\0nul", 8));
+  EXPECT_EQ(*Record::parse(R"({"s":"\u00e9"})")->getStringView("s"), "\xc3\xa9");
+}
+
+TEST(JsonGetStringViewTest, AbsentAndNullAreNoValueAndNotCounted) {
+  BadRecordCount bad;
+  auto record = Record::parse(kRsvp);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->getStringView("venue.address_1"), std::nullopt);
+  EXPECT_EQ(record->getStringView("group.group_topics.7.topic_name"), std::nullopt);
+  EXPECT_EQ(record->getStringView("nothing"), std::nullopt);
+  EXPECT_EQ(record->getStringView("nothing.below"), std::nullopt);
+  EXPECT_EQ(bad.count(), 0);
+}
+
+TEST(JsonGetStringViewTest, WrongTypesCountOnceOrThrowUnderFail) {
+  BadRecordCount bad;
+  auto record = Record::parse(kRsvp);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->getStringView("venue.lat"), std::nullopt);  // number
+  EXPECT_EQ(record->getStringView("venue"), std::nullopt);      // object
+  EXPECT_EQ(record->getStringView("flag"), std::nullopt);       // boolean
+  EXPECT_EQ(record->getStringView("group.group_topics"), std::nullopt);  // array
+  EXPECT_EQ(record->getStringView("venue.venue_name.x"), std::nullopt);  // through a string
+  EXPECT_EQ(bad.count(), 1);
+  EXPECT_EQ(bad.totalDelta(), 1);
+
+  auto failing = Record::parse(kRsvp, OnBadRecord::kFail);
+  ASSERT_TRUE(failing);
+  try {
+    failing->getStringView("venue.lat");
+    ADD_FAILURE() << "kFail did not throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("venue.lat is a number, not a string"));
+  }
+  EXPECT_THROW(failing->getStringView("group.group_topics.urlkey"), Error);
+  EXPECT_EQ(failing->getStringView("venue.address_1"), std::nullopt);  // absent is still fine
+  EXPECT_EQ(bad.count(), 1);
+  EXPECT_THROW(record->getStringView(""), Error);  // a bad path is a bug, whatever the policy
+}
+
+TEST(JsonGetStringViewTest, ViewsStayValidWhileTheRecordLivesAndMoves) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 10; ++i) {
+    lines.push_back(R"({"id":)" + std::to_string(i) + R"(,"name":"n\u00e9)" + std::to_string(i) +
+                    "\"}");
+  }
+  std::vector<Record> records;
+  std::vector<std::string_view> views;
+  for (const auto& line : lines) {
+    auto record = Record::parse(line);
+    ASSERT_TRUE(record);
+    views.push_back(*record->getStringView("name"));
+    records.push_back(std::move(*record));  // moved, and more live Records than the pool keeps
+    EXPECT_THAT(getString(kRsvp, "group.group_city"), Optional(std::string("San Francisco")));
+  }
+  records.reserve(100);  // the vector moves every Record again
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(views[i], "n\xc3\xa9" + std::to_string(i));
+    EXPECT_EQ(records[i].getStringView("name"), views[i]);
+  }
+}
+
 TEST(JsonGetInt64Test, ReadsIntegersInRange) {
   EXPECT_THAT(getInt64(kRsvp, "venue.venue_id"), Optional(21741962));
   EXPECT_THAT(getInt64(kRsvp, "guests"), Optional(0));
