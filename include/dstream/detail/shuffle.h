@@ -1,6 +1,7 @@
 // Hash shuffles: combineByKey with a map-side combine fused into the narrow pipeline that
-// feeds it, and cogroup (the base of the joins). Keys go to partition Hasher(key) % n, so
-// the same key lands in the same partition in every batch and in every run.
+// feeds it, and cogroup (the base of the joins). Keys go to partition partitionOf(key, n),
+// which depends on the key's Hasher only, so the same key lands in the same partition in
+// every batch and in every run.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +17,23 @@ namespace dstream::detail {
 template <class K, class V>
 using HashMap = absl::flat_hash_map<K, V, Hasher<K>, KeyEqual<K>>;
 
+// The hash is mixed again before taking it modulo n: the per-partition hash maps take
+// their 7-bit control bytes from the hash's low bits, and keys that all agree in the low
+// bit (Hasher(key) % 2 == p) would make their probes match, and compare keys, twice as
+// often. Mixing also spreads a user's weak Hasher (small integers) over the partitions.
 template <class K>
 std::size_t partitionOf(const K& key, std::size_t numPartitions) {
-  return numPartitions == 1 ? 0 : Hasher<K>{}(key) % numPartitions;
+  return numPartitions == 1 ? 0 : mix64(Hasher<K>{}(key)) % numPartitions;
 }
 
 // Spark's combineByKey over the output of `pipe` (which must emit std::pair<K, V>):
 //   create(v) -> C, mergeValue(C, v) -> C, mergeCombiners(C, C) -> C.
+//
+// The map side combines each input partition into one table per output partition, so the
+// reduce side starts from the largest table bound for its partition and merges the others
+// into it: with many distinct keys per batch (where the map-side combine saves little) it
+// inserts each key once more at most, instead of copying every key into buckets and
+// building a fresh table of all of them.
 template <class In, class Pipe, class Create, class MergeValue, class MergeCombiners>
 auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, Create create,
                   MergeValue mergeValue, MergeCombiners mergeCombiners, std::size_t numOut) {
@@ -30,16 +41,17 @@ auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, 
   using K = typename KV::first_type;
   using V = typename KV::second_type;
   using C = std::decay_t<std::invoke_result_t<Create&, const V&>>;
-  using Bucket = std::vector<std::pair<K, C>>;
+  using Table = HashMap<K, C>;
   if (numOut == 0) numOut = 1;
 
-  // Map side: combine within each input partition, then bucket by destination.
-  std::vector<std::vector<Bucket>> buckets(in.size(), std::vector<Bucket>(numOut));
+  // Map side: tables[i][o] holds input partition i's keys bound for output partition o.
+  std::vector<std::vector<Table>> tables(in.size());
   forEachIndex(pool, in.size(), [&](std::size_t i) {
     Pipe p = pipe;
-    HashMap<K, C> combined;
+    std::vector<Table> mine(numOut);
     // One hash lookup per record: lazy_emplace builds the combiner only for a new key.
     auto sink = [&](auto&& kv) {
+      Table& combined = numOut == 1 ? mine[0] : mine[partitionOf(kv.first, numOut)];
       bool inserted = false;
       auto it = combined.lazy_emplace(kv.first, [&](const auto& construct) {
         inserted = true;
@@ -48,41 +60,39 @@ auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, 
       if (!inserted) it->second = mergeValue(std::move(it->second), std::as_const(kv.second));
     };
     for (const In& x : *in[i]) p(x, sink);
-    auto& mine = buckets[i];
-    if (numOut == 1) mine[0].reserve(combined.size());
-    for (auto& [k, c] : combined) mine[partitionOf(k, numOut)].emplace_back(k, std::move(c));
+    tables[i] = std::move(mine);
   });
 
-  // Reduce side: merge the buckets bound for each output partition.
+  // Reduce side: merge the tables bound for each output partition into the largest one.
   Partitions<std::pair<K, C>> out(numOut);
   forEachIndex(pool, numOut, [&](std::size_t o) {
-    if (buckets.size() == 1) {
-      out[o] = std::make_shared<Bucket>(std::move(buckets[0][o]));
-      return;
+    std::size_t largest = 0;
+    for (std::size_t i = 1; i < tables.size(); ++i) {
+      if (tables[i][o].size() > tables[largest][o].size()) largest = i;
     }
-    std::size_t total = 0;
-    for (auto& b : buckets) total += b[o].size();
-    HashMap<K, C> merged;
-    merged.reserve(total);
-    for (auto& b : buckets) {
-      for (auto& [k, c] : b[o]) {
-        auto it = merged.find(k);
-        if (it == merged.end()) {
-          merged.emplace(std::move(k), std::move(c));
+    Table merged = tables.empty() ? Table{} : std::move(tables[largest][o]);
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+      if (i == largest) continue;
+      Table& from = tables[i][o];
+      for (auto it = from.begin(); it != from.end();) {
+        auto cur = it++;  // extract() invalidates only the extracted element's iterator
+        if (auto found = merged.find(cur->first); found != merged.end()) {
+          found->second = mergeCombiners(std::move(found->second), std::move(cur->second));
         } else {
-          it->second = mergeCombiners(std::move(it->second), std::move(c));
+          merged.insert(from.extract(cur));
         }
       }
+      Table().swap(from);  // free it on this thread, now
     }
-    auto result = std::make_shared<Bucket>();
+    auto result = std::make_shared<Partition<std::pair<K, C>>>();
     result->reserve(merged.size());
-    for (auto& kv : merged) result->emplace_back(std::move(kv.first), std::move(kv.second));
+    for (auto& [k, c] : merged) result->emplace_back(k, std::move(c));
     out[o] = std::move(result);
   });
   return out;
 }
 
-// Sends every pair to partition Hasher(key) % numOut, keeping the order within a source.
+// Sends every pair to partition partitionOf(key, numOut), keeping the order within a source.
 template <class K, class V>
 std::vector<std::vector<std::vector<std::pair<K, V>>>> hashPartition(
     ThreadPool* pool, const Partitions<std::pair<K, V>>& in, std::size_t numOut) {

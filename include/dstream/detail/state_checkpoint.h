@@ -1,7 +1,7 @@
 // How the window and state nodes write their state into a checkpoint (Node::writeState)
 // and read it back (Node::readState): a format byte, the time of the last batch computed,
 // then the node's own fields. Keys are written without their partition, so a restored
-// stream may use another numPartitions: each key goes to Hasher(key) % numPartitions again.
+// stream may use another numPartitions: each key goes to partitionOf(key, numPartitions) again.
 // Types without a dstream::Serializer cannot be checkpointed (hasState() is false); with a
 // checkpoint directory, start() refuses such a node by name (Node::stateTypeWithoutSerializer).
 //
