@@ -9,6 +9,7 @@
 
 #include "dstream/error.h"
 #include "replay/line_input.h"
+#include "replay/pacer.h"
 #include "tools/tools_test_util.h"
 
 namespace dstream::tools {
@@ -109,6 +110,69 @@ TEST(LineServerTest, RatePacesTheLines) {
   EXPECT_GE(std::chrono::steady_clock::now() - begin, 150ms);  // ~199 ms at 1000 lines/s
 }
 
+// Issue 13: each wake-up releases every line due by elapsed time, however many 256 KiB sends
+// that takes (it used to release one send's worth, 2,621 lines of 100 bytes, per poll() of at
+// least 1 ms: a ceiling of ~2 M lines/s). Asserts the schedule, never the speed: lines
+// received by time T never exceed what the rate allows since before the client connected
+// (pacing starts at accept(), later), and the whole run delivers exactly the lines asked for.
+TEST(LineServerTest, PacedRateNeverRunsAheadOfTheScheduleAndDeliversEveryLine) {
+  constexpr double kRate = 2e6;
+  constexpr uint64_t kLines = 400'000;  // 0.2 s at the rate; any time on a loaded or TSan machine
+  const std::string cycle = numberedLines(1000);
+  LineServerOptions o = textOptions(cycle);
+  o.loop = true;
+  o.limit = kLines;
+  o.rate = kRate;
+  o.exitWhenDone = true;
+  LineServer server(o);
+  server.start();
+  const auto begin = std::chrono::steady_clock::now();
+  LineClient client(server.port());
+  std::string got;
+  uint64_t lines = 0;
+  for (std::string chunk; !(chunk = client.readSome(60s)).empty();) {
+    lines += static_cast<uint64_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    // 1 token is ready at the start; +1 for the bucket's floating-point rounding.
+    ASSERT_LE(static_cast<double>(lines), 2 + kRate * seconds) << "ahead of the schedule after " << seconds << " s";
+    got += chunk;
+  }
+  EXPECT_EQ(lines, kLines);
+  std::string want;
+  for (uint64_t i = 0; i < kLines / 1000; ++i) want += cycle;
+  EXPECT_TRUE(got == want) << "the stream differs from the input looped " << kLines / 1000 << " times";
+  EXPECT_TRUE(server.waitForDone(10s));
+  EXPECT_EQ(server.linesSent(), kLines);
+}
+
+// The pacer alone, on a simulated clock: wake-ups 0-3 ms apart, each releasing at most one
+// 256 KiB send of 100-byte lines (2,621) at a time for as long as nextRelease() says lines are
+// due, as the server loop does. At 10 M lines/s the released total follows the schedule
+// exactly: never ahead, and nothing left behind.
+TEST(PacerTest, EveryWakeUpReleasesWhatIsDueAndNeverMore) {
+  constexpr double kRate = 10e6;
+  constexpr uint64_t kPerSend = 2621;
+  Pacer pacer(kRate, 0, 0s);
+  const Pacer::Clock::time_point t0 = Pacer::Clock::time_point{} + 1h;
+  pacer.restart(t0);
+  Pacer::Clock::time_point now = t0;
+  uint64_t released = 0, seed = 1;
+  for (int wake = 0; wake < 2000; ++wake) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    now += std::chrono::microseconds((seed >> 33) % 3000);
+    while (pacer.nextRelease() <= now) {
+      uint64_t n = std::min(pacer.available(now), kPerSend);
+      if (n == 0) break;
+      pacer.consume(n);
+      released += n;
+    }
+    double due = 1 + kRate * std::chrono::duration<double>(now - t0).count();
+    ASSERT_LE(static_cast<double>(released), due + 1) << "wake-up " << wake;
+    ASSERT_GE(static_cast<double>(released), due - 2) << "wake-up " << wake << ": due lines left behind";
+    ASSERT_GT(pacer.nextRelease(), now);  // nothing due: the server sleeps until then
+  }
+}
+
 TEST(LineServerTest, BurstsReleaseNLinesEveryInterval) {
   LineServerOptions o = textOptions(numberedLines(15));
   o.burst = 5;
@@ -153,6 +217,20 @@ TEST(LineServerTest, StalledClientIsDroppedSoOthersContinue) {
   EXPECT_TRUE(big.ends_with(got));
   EXPECT_TRUE(got.size() == big.size() || big[big.size() - got.size() - 1] == '\n');
   EXPECT_TRUE(server.waitForDone(10s));
+}
+
+TEST(LineInputTest, CountNewlinesCountsEveryNewlineAtAnyLengthAndAlignment) {
+  std::string text;
+  for (int i = 0; i < 10'000; ++i) text += (i % 7 == 0) ? "\n" : std::string(static_cast<std::size_t>(i % 13), 'x') + "\n\n";
+  for (std::size_t from : {0, 1, 5, 15, 16, 17}) {
+    for (std::size_t len : {0, 1, 15, 16, 17, 255 * 16 - 1, 255 * 16, 255 * 16 + 1, 70'000}) {
+      len = std::min(len, text.size() - from);
+      auto want = static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(from),
+                                                      text.begin() + static_cast<std::ptrdiff_t>(from + len), '\n'));
+      EXPECT_EQ(countNewlines(text.data() + from, len), want) << "from " << from << " len " << len;
+    }
+  }
+  EXPECT_EQ(countNewlines(text.data(), text.size()), static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
 }
 
 // Issue 10: a 300 MB line made dstream-replay buffer it whole (820 MB) and send nothing until

@@ -67,6 +67,11 @@ std::string LineClient::readToEof(std::chrono::milliseconds timeout) {
   return std::exchange(buf_, {});
 }
 
+std::string LineClient::readSome(std::chrono::milliseconds timeout) {
+  if (buf_.empty()) fill(std::chrono::steady_clock::now() + timeout);
+  return std::exchange(buf_, {});
+}
+
 std::string numberedLines(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += "line " + std::to_string(i) + "\n";

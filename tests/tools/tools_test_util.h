@@ -31,6 +31,9 @@ class LineClient {
                                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Returns everything up to EOF (including what readLines left buffered), or up to the timeout.
   std::string readToEof(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Returns what readLines left buffered, else the bytes of the next recv(); empty at EOF or
+  // after the timeout. For tests that watch a stream as it arrives.
+  std::string readSome(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void close();
 
  private:

@@ -121,13 +121,13 @@ LineInput::Status LineInput::take(std::string& out, uint64_t maxLines, std::size
     const char* begin = buf_.data() + pos_;
     std::size_t avail = end_ - pos_;
     std::size_t room = out.size() < maxBytes ? maxBytes - out.size() : 0;
-    // Fast path: a whole window of lines at once, counted with a vectorisable std::count.
+    // Fast path: a whole window of lines at once, counted with countNewlines.
     std::size_t window = std::min(avail, room);
     if (maxLines - taken > 64 && window > 0) {
       const void* last = ::memrchr(begin, '\n', window);
       if (last != nullptr) {
         std::size_t len = static_cast<const char*>(last) - begin + 1;
-        auto n = static_cast<uint64_t>(std::count(begin, begin + len, '\n'));
+        auto n = static_cast<uint64_t>(countNewlines(begin, len));
         if (n <= maxLines - taken) {
           out.append(begin, len);
           pos_ += len;

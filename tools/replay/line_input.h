@@ -6,6 +6,7 @@
 // thread owns it).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +19,24 @@ namespace dstream::tools {
 
 // Lines up to this long are handed out whole; longer ones in pieces of at most maxBytes.
 inline constexpr std::size_t kMaxLinePieceBytes = std::size_t{1} << 20;
+
+// Returns the number of '\n' in [p, p + n). std::count's vectorised form widens every byte's
+// result to a 64-bit counter (a third of a paced 10 M lines/s sender's time went there); this
+// sums 16 byte lanes for up to 255 rounds first, which compilers turn into byte compares and adds.
+inline std::size_t countNewlines(const char* p, std::size_t n) {
+  std::size_t total = 0;
+  while (n >= 16) {
+    const std::size_t rounds = std::min<std::size_t>(n / 16, 255);
+    unsigned char lanes[16] = {};
+    for (std::size_t r = 0; r < rounds; ++r, p += 16) {
+      for (int j = 0; j < 16; ++j) lanes[j] = static_cast<unsigned char>(lanes[j] + (p[j] == '\n'));
+    }
+    for (unsigned char c : lanes) total += c;
+    n -= rounds * 16;
+  }
+  for (; n > 0; --n, ++p) total += *p == '\n';
+  return total;
+}
 
 class LineInput {
  public:

@@ -7,7 +7,8 @@
 //     so a restarting program continues where the stream was. A line that was cut off because
 //     every client disconnected in its middle is sent again, whole, to the next client.
 // Pacing: `rate` lines/s from a token bucket driven by elapsed time (fractions carry over, so
-// there is no drift; at most one second of tokens accumulates while clients lag). `burst` lines
+// there is no drift; at most one second of tokens accumulates while clients lag). Each wake-up
+// releases every line due, in sends of up to 256 KiB while the clients accept them. `burst` lines
 // are released at once when pacing starts and then every `burstEvery`, on top of the rate
 // (rate 0 and burst 0 = as fast as possible, in batches of up to 256 KiB per send()). Pacing
 // starts when the first client connects, and restarts when a client connects after a time

@@ -57,13 +57,17 @@ class Pacer {
     bursts_ -= n - fromSteady;
   }
 
-  // Returns when the next line will be released (Clock::time_point::max() if never).
+  // Returns when the next line will be released (Clock::time_point::max() if never): the last
+  // `now` given if whole tokens are still waiting (a release capped by the batch size leaves
+  // them), so the server releases everything due at each wake-up, not one batch per poll().
   Clock::time_point nextRelease() const {
     auto next = Clock::time_point::max();
     if (!paced() || !running_) return next;
+    if (steady_ >= 1.0 || bursts_ > 0) return last_;
     if (rate_ > 0) {
       double wait = (1.0 - (steady_ - std::floor(steady_))) / rate_;
-      next = last_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
+      // Rounded up: a wake-up a nanosecond early would find no whole line due.
+      next = last_ + std::chrono::ceil<Clock::duration>(std::chrono::duration<double>(wait));
     }
     if (burst_ > 0) next = std::min(next, nextBurst_);
     return next;
