@@ -5,6 +5,11 @@
 // the record's arrival, with arrivals spread evenly over the batch's interval [t - d, t)
 // (the receiver puts a line received at time a into the batch ending after a). Prints one
 // JSON object.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -20,6 +25,7 @@
 #include "datagen/datagen.h"
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
+#include "replay/line_input.h"
 #include "replay/line_server.h"
 
 namespace {
@@ -45,6 +51,52 @@ class Recorder final : public StreamingListener {
 
 double ms(Duration d) { return static_cast<double>(d.count()); }
 
+// --work raw: the paced sender alone, read by a plain client (recv() into 1 MiB, newlines
+// counted), no engine. Shows the rate the paced LineServer delivers when the receiver keeps
+// up, and checks it never runs ahead of its schedule (lines received by time T at most
+// 1 + rate * (T - connect)). Prints one JSON object.
+int runRaw(tools::LineServer& server, double rate, double seconds, double skipSeconds) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(server.port());
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const auto connectAt = std::chrono::steady_clock::now();
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    std::perror("bench_latency: connect");
+    return 1;
+  }
+  std::vector<char> buf(1 << 20);
+  const auto from = connectAt + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(skipSeconds));
+  const auto until = from + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(seconds));
+  std::uint64_t lines = 0, atFrom = 0;
+  bool started = false;
+  double maxAhead = -1;  // max of lines received minus lines due (positive = ahead of the schedule)
+  for (;;) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    auto now = std::chrono::steady_clock::now();
+    if (n <= 0) break;
+    lines += tools::countNewlines(buf.data(), static_cast<std::size_t>(n));
+    maxAhead = std::max(maxAhead, static_cast<double>(lines) -
+                                      (1 + rate * std::chrono::duration<double>(now - connectAt).count()));
+    if (!started && now >= from) {
+      started = true;
+      atFrom = lines;
+    }
+    if (now >= until) break;
+  }
+  double measured = std::chrono::duration<double>(until - from).count();
+  ::close(fd);
+  double achieved = static_cast<double>(lines - atFrom) / measured;
+  std::printf("{\"work\":\"raw\",\"offered_rate\":%.0f,\"achieved_rate\":%.0f,\"seconds\":%.1f,"
+              "\"lines\":%llu,\"max_ahead_lines\":%.0f,\"kept_up\":%s}\n",
+              rate, achieved, measured, static_cast<unsigned long long>(lines - atFrom), maxAhead,
+              achieved >= 0.98 * rate ? "true" : "false");
+  return maxAhead <= 1 ? 0 : 1;  // ahead of the schedule is a sender bug
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,7 +109,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "measured run time");
   app.add_option("--skip", skipSeconds, "seconds of batches ignored at the start (connect, warm-up)");
   app.add_option("--threads", threads, "local[N]")->check(CLI::PositiveNumber);
-  app.add_option("--work", work, "wordcount | count");
+  app.add_option("--work", work, "wordcount | count | raw (the paced sender alone, a plain client)");
   CLI11_PARSE(app, argc, argv);
 
   std::string text;
@@ -69,6 +121,7 @@ int main(int argc, char** argv) {
   so.log = false;
   tools::LineServer server(so);
   server.start();
+  if (work == "raw") return runRaw(server, rate, seconds, skipSeconds);
 
   const Duration batch = Milliseconds(batchMs);
   StreamingContext ssc("local[" + std::to_string(threads) + "]", batch);

@@ -188,7 +188,9 @@ RunResult runLoop(Workload w, const Input& in, const RunConfig& cfg) {
   auto start = std::chrono::steady_clock::now();
   for (int b = 0; b < cfg.warmup + cfg.measured; ++b) {
     if (b == cfg.warmup) start = std::chrono::steady_clock::now();
+    auto batchStart = std::chrono::steady_clock::now();
     step(w, in.batch(static_cast<std::size_t>(b)), b, cfg, st, r, sum);
+    if (cfg.onBatch) cfg.onBatch(b, secondsSince(batchStart));
   }
   r.seconds = secondsSince(start);
   r.checksum = sum.value();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,8 @@ struct RunConfig {
   std::string checkpointDir;   // kRunning: checkpoint here (state every 10 batches) if set
   long stateKeys = 0;          // kRunning, kMapWithState: keys in the state before the first
                                // batch (stateKey(i), state 1), besides the words the batches touch
+  // runLoop: called after each batch with its index and wall time (bench_series records them).
+  std::function<void(int batch, double seconds)> onBatch;
 };
 
 struct RunResult {
