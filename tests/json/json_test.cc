@@ -95,6 +95,12 @@ TEST(JsonFieldTest, MatchesEscapedKeysAndTakesTheFirstOfDuplicates) {
   EXPECT_THAT(field(kLine, "key"), Optional(std::string_view("1")));
   EXPECT_THAT(field(kLine, "x.a"), Optional(std::string_view("\"first\"")));
   EXPECT_THAT(getString(kLine, "x.a"), Optional(std::string("first")));
+  // has() and the typed getters follow the same members without scanning the line.
+  EXPECT_THAT(getInt64(kLine, "key"), Optional(1));
+  EXPECT_TRUE(has(kLine, "k\x65y"));
+  auto record = Record::parse(kLine);
+  ASSERT_TRUE(record);
+  EXPECT_THAT(record->getStringView("x.a"), Optional(std::string_view("first")));
 }
 
 TEST(JsonFieldTest, AbsentPathsAreNotBadRecords) {
