@@ -189,7 +189,12 @@ def render_markdown(res):
               f"| full, sliding | {s['engine_ms_p50']:.2f} | {s['engine_ms_p99']:.2f} | {s['engine_ms_max']:.1f} | {s['loop_ms_p50']:.2f} | "
               f"{s['loop_ms_p99']:.2f} | max {s['engine_rss_mib_max_after']:.0f}, end {s['engine_rss_mib_end']:.0f} |", "",
               f"Mean ms/batch of the last tenth of the full-window batches over the first tenth: "
-              f"{s['engine_last_over_first_tenth']:.2f} (1.00 = flat). Plot: {sc['plot']}.", ""]
+              f"{s['engine_last_over_first_tenth']:.2f} (1.00 = flat). Plot: {sc['plot']}."]
+        if s.get("engine_heap_mib"):
+            h, f = s["engine_heap_mib"], s["fill_batches"] // s["heap_every"]
+            L.append(f"dstream heap in use (mallinfo2, every {s['heap_every']} batches): {h[max(f - 1, 0)]:.0f} MiB when the window "
+                     f"is full, {max(h[f:] or h):.0f} MiB at most after, {h[-1]:.0f} MiB at the end.")
+        L.append("")
     if res.get("startup"):
         s = res["startup"]
         L += ["### Startup", "", f"Process start to first batch output (10 ms batch), {s['runs']} runs: "
@@ -228,9 +233,17 @@ def render_series_svg(s, width=900, height=600):
         return sorted(x)[len(x) // 2]
 
     left, right, gap, top_h = 70, 20, 70, (height - 150) // 2
+    every = s.get("heap_every", 1)
+
+    def spread(v):  # heap samples (every `every` batches) held until the next one
+        return [v[min(i // every, len(v) - 1)] for i in range(n)] if v else []
+
+    mem = [("dstream RSS", s["engine_rss_mib"], "#1f77b4"), ("loop RSS (same process, after dstream)", s["loop_rss_mib"], "#ff7f0e")]
+    if s.get("engine_heap_mib"):
+        mem += [("dstream heap in use", spread(s["engine_heap_mib"]), "#2ca02c"),
+                ("loop heap in use", spread(s["loop_heap_mib"]), "#d62728")]
     panels = [("ms per batch", [("dstream", s["engine_ms"], "#1f77b4"), ("loop", s["loop_ms"], "#ff7f0e")], 40),
-              ("RSS MiB (after each batch)", [("dstream", s["engine_rss_mib"], "#1f77b4"), ("loop (same process, after dstream)", s["loop_rss_mib"], "#ff7f0e")],
-               40 + top_h + gap)]
+              ("MiB after each batch (RSS; heap in use, mallinfo2, every " + str(every) + " batches)", mem, 40 + top_h + gap)]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
            '<rect width="100%" height="100%" fill="white"/>',
            f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">Window of {s["window_batches"]:,} batches sliding every batch, '

@@ -8,8 +8,10 @@
 //
 // runs --fill batches (the window filling up) then --batches more (the window full and sliding)
 // and prints one JSON object: summary figures plus, for every batch, its wall time in ms and
-// the process's RSS after it, for dstream and for the loop (which runs second, in the same
+// the process's RSS after it (and every 100th batch the heap in use), for dstream and for the loop (which runs second, in the same
 // process, after dstream's context is gone: its RSS starts from what malloc kept).
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,11 +33,20 @@ namespace {
 using namespace dstream;
 using namespace dstream::bench;
 
+// Heap in use is sampled every kHeapEvery batches only: mallinfo2() walks malloc's free lists.
+constexpr int kHeapEvery = 100;
+
 struct Series {
-  std::vector<double> ms, rssMiB;
+  std::vector<double> ms, rssMiB, heapMiB;
   void add(double seconds) {
     ms.push_back(seconds * 1000);
     rssMiB.push_back(static_cast<double>(currentRssBytes()) / (1 << 20));
+    if ((ms.size() - 1) % kHeapEvery == 0) {
+      // Bytes malloc handed out and not got back (all arenas, mmapped chunks too): unlike RSS,
+      // not raised by freed memory malloc keeps, so it tells growth from fragmentation.
+      struct mallinfo2 m = mallinfo2();
+      heapMiB.push_back(static_cast<double>(m.uordblks + m.hblkhd) / (1 << 20));
+    }
   }
 };
 
@@ -169,10 +180,11 @@ int main(int argc, char** argv) {
       "\"loop_fill_ms_p50\":{:.2f},\"loop_ms_p50\":{:.2f},\"loop_ms_p99\":{:.2f},\"loop_ms_mean\":{:.3f},"
       "\"engine_rss_mib_window_full\":{:.0f},\"engine_rss_mib_max_after\":{:.0f},\"engine_rss_mib_end\":{:.0f},"
       "\"engine_peak_rss_mib\":{:.0f},\"peak_rss_mib\":{:.0f},\"checksum\":\"{:016x}\","
-      "\"engine_ms\":{},\"engine_rss_mib\":{},\"loop_ms\":{},\"loop_rss_mib\":{}}}",
+      "\"heap_every\":{},\"engine_ms\":{},\"engine_rss_mib\":{},\"engine_heap_mib\":{},\"loop_ms\":{},"
+      "\"loop_rss_mib\":{},\"loop_heap_mib\":{}}}",
       cfg.threads, cfg.windowBatches, fill, measured, records, vocab, keys, ef.p50, es.p50, es.p99, es.max, es.mean,
       lastTenth / firstTenth, lf.p50, ls.p50, ls.p99, ls.mean, rssFull, rssMaxAfter, engine.rssMiB.back(),
-      enginePeakMiB, peakRssMiB(), engineSum, array(engine.ms), array(engine.rssMiB), array(loop.ms),
-      array(loop.rssMiB)).c_str());
+      enginePeakMiB, peakRssMiB(), engineSum, kHeapEvery, array(engine.ms), array(engine.rssMiB),
+      array(engine.heapMiB), array(loop.ms), array(loop.rssMiB), array(loop.heapMiB)).c_str());
   return 0;
 }
