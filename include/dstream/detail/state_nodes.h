@@ -8,7 +8,10 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +25,8 @@
 #include "dstream/detail/shuffle.h"
 #include "dstream/detail/state_checkpoint.h"
 #include "dstream/detail/window_nodes.h"
+#include "dstream/error.h"
+#include "dstream/hash.h"
 #include "dstream/rdd.h"
 #include "dstream/state.h"
 
@@ -71,27 +76,182 @@ constexpr UpdateForm updateFormOf() {
   }
 }
 
+// partitionOf(key, n) (shuffle.h) for a key whose Hasher gave h: updateStateByKey hashes each
+// record once and routes it with the hash. Must agree with partitionOf, which places the
+// state's keys (KeyGroupsTest.RoutingAgreesWithPartitionOf checks it).
+inline std::size_t partitionOfHash(std::uint64_t h, std::size_t numPartitions) {
+  return numPartitions == 1 ? 0 : static_cast<std::size_t>(mix64(h) % numPartitions);
+}
+
+// One state partition's share of a batch, grouped by key for updateStateByKey without a
+// container per key (Spark's groupByKey would build a vector per key; f only needs a span):
+// each record gets its key's group from a small open-addressing table (the key's hash is
+// computed once per record, by whoever routed it), then a counting pass lays every value out
+// in one array, each key's values contiguous and in arrival order. The buffers are kept for
+// the next batch, so a steady stream allocates nothing per batch.
+//
+// Thread-safety: one per state partition, used by that partition's task only.
+template <class K, class V>
+class KeyGroups {
+ public:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  // Forgets the previous batch (its keys may view buffers the batch owned), keeping capacity.
+  void clear() {
+    keys_.clear();
+    hashes_.clear();
+    counts_.clear();
+    begins_.clear();
+    recordGroup_.clear();
+    recordValue_.clear();
+    if constexpr (!kScatter) values_.clear();
+    std::size_t cap = 16;
+    while (cap < 2 * lastGroups_) cap *= 2;  // sized for a batch like the last: few regrowths
+    resetSlots(cap);
+  }
+
+  // Adds a record whose key hashes (Hasher<K>) to h.
+  template <class KK, class VV>
+  void add(std::uint64_t h, KK&& k, VV&& v) {
+    std::uint32_t g = groupOf(h, std::forward<KK>(k));
+    recordGroup_.push_back(g);
+    recordValue_.push_back(std::forward<VV>(v));
+    ++counts_[g];
+  }
+
+  // The counting pass: after it, values(g) is key(g)'s values in the order they were added.
+  void finish() {
+    const std::size_t groups = keys_.size();
+    const std::size_t records = recordGroup_.size();
+    lastGroups_ = groups;
+    // begins_[g] starts as the end of g's range; filling from the last record backwards
+    // moves it to the start of the range and keeps each key's values in arrival order.
+    begins_.resize(groups + 1);
+    std::size_t end = 0;
+    for (std::size_t g = 0; g < groups; ++g) begins_[g] = end += counts_[g];
+    begins_[groups] = records;
+    if constexpr (kScatter) {
+      if (values_.size() < records) values_.resize(records);
+      for (std::size_t i = records; i-- > 0;) values_[--begins_[recordGroup_[i]]] = recordValue_[i];
+    } else {
+      if (records >= kFree) throw Error(ErrorCode::kInternal, "updateStateByKey: over 4G records in one batch partition");
+      order_.resize(records);
+      for (std::size_t i = records; i-- > 0;) order_[--begins_[recordGroup_[i]]] = static_cast<std::uint32_t>(i);
+      values_.reserve(records);
+      for (std::uint32_t i : order_) values_.push_back(std::move(recordValue_[i]));
+    }
+  }
+
+  std::size_t size() const { return keys_.size(); }
+  K& key(std::size_t g) { return keys_[g]; }
+  std::span<const V> values(std::size_t g) const {
+    return std::span<const V>(values_.data() + begins_[g], begins_[g + 1] - begins_[g]);
+  }
+
+  // The group of key k, whose hash is h; npos when the batch has no such key.
+  std::size_t find(std::uint64_t h, const K& k) const {
+    const std::size_t mask = slots_.size() - 1;
+    const auto tag = static_cast<std::uint32_t>(h);
+    for (std::size_t i = indexOf(h);; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.group == kFree) return npos;
+      if (s.tag == tag && KeyEqual<K>{}(keys_[s.group], k)) return s.group;
+    }
+  }
+
+ private:
+  // Plain values are scattered straight into place; others are moved once, through an index.
+  static constexpr bool kScatter = std::is_trivially_copyable_v<V> && std::is_default_constructible_v<V>;
+  static constexpr std::uint32_t kFree = std::numeric_limits<std::uint32_t>::max();
+  struct Slot {
+    std::uint32_t tag;    // the hash's low bits: most mismatches never compare keys
+    std::uint32_t group;  // kFree: empty
+  };
+
+  // Fibonacci hashing takes the slot from the high bits of h * phi, so a weak user Hasher
+  // (or the low bits that also pick the partition) still spreads over the table.
+  std::size_t indexOf(std::uint64_t h) const { return static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ULL) >> shift_); }
+
+  void resetSlots(std::size_t cap) {
+    slots_.assign(cap, Slot{0, kFree});
+    shift_ = 64 - std::countr_zero(cap);
+  }
+
+  template <class KK>
+  std::uint32_t groupOf(std::uint64_t h, KK&& k) {
+    const std::size_t mask = slots_.size() - 1;
+    const auto tag = static_cast<std::uint32_t>(h);
+    for (std::size_t i = indexOf(h);; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.group == kFree) {
+        if (keys_.size() >= kFree - 1) throw Error(ErrorCode::kInternal, "updateStateByKey: over 4G keys in one batch partition");
+        auto g = static_cast<std::uint32_t>(keys_.size());
+        keys_.emplace_back(std::forward<KK>(k));
+        hashes_.push_back(h);
+        counts_.push_back(0);
+        s = Slot{tag, g};
+        if (2 * keys_.size() > slots_.size()) grow();
+        return g;
+      }
+      if (s.tag == tag && KeyEqual<K>{}(keys_[s.group], k)) return s.group;
+    }
+  }
+
+  // Doubles the table; the stored hashes place the keys again without hashing them.
+  void grow() {
+    resetSlots(2 * slots_.size());
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t g = 0; g < hashes_.size(); ++g) {
+      std::size_t i = indexOf(hashes_[g]);
+      while (slots_[i].group != kFree) i = (i + 1) & mask;
+      slots_[i] = Slot{static_cast<std::uint32_t>(hashes_[g]), static_cast<std::uint32_t>(g)};
+    }
+  }
+
+  std::vector<Slot> slots_;
+  int shift_ = 60;
+  std::vector<K> keys_;                    // by group, in order of first arrival
+  std::vector<std::uint64_t> hashes_;      // by group
+  std::vector<std::size_t> counts_;        // by group: its records
+  std::vector<std::size_t> begins_;        // by group, + 1: where its values start in values_
+  std::vector<std::uint32_t> recordGroup_; // by record, in arrival order
+  std::vector<V> recordValue_;             // by record, in arrival order
+  std::vector<std::uint32_t> order_;       // the records in group order (non-scatter values)
+  std::vector<V> values_;                  // grouped; for kScatter, at least the batch's size
+  std::size_t lastGroups_ = 0;
+};
+
 // updateStateByKey(f): every batch, f(newValues, oldState) for every key that has a state
-// or new values; nullopt removes the key. The batch's values arrive grouped by key, in the
-// same hash partitioning as the state. Cost per batch: the number of keys with state. In the
-// partition form f sees all of a partition's keys at once and returns the states to keep.
+// or new values; nullopt removes the key. Cost per batch: the records, plus the number of
+// keys with state. In the partition form f sees all of a partition's keys at once and
+// returns the states to keep.
+//
+// Grouping: Spark defines updateStateByKey as groupByKey then f. The groupByKey node stays
+// in the graph (it is this node's parent, so checkpoints of earlier versions, which match
+// nodes by position and kind, still restore), but it is never computed: this node reads the
+// groupByKey's own input (its source and fused pipe) and groups each state partition's
+// records in a KeyGroups (one hash per record, no vector per key). A key's values are in
+// arrival order: input partitions in order, records in order within each, as groupByKey's.
 //
 // The state of partition p is the vector of (key, state) pairs that the stream emits for p
 // (a SharedPartition): the output shares it instead of copying it. The node forgets its own
 // previous output before updating (it would drop it after this batch anyway), so the update
 // runs in place unless someone downstream still holds an earlier output (a window, a saved
 // RDD): then that partition is copied first and the holder keeps what it saw.
-template <class K, class V, class S, class F>
-class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
+template <class In, class Pipe, class S, class F>
+class UpdateStateNode final : public TypedNode<std::pair<StoredKey<typename PipeOut<Pipe, In>::first_type>, S>> {
  public:
+  using K = typename PipeOut<Pipe, In>::first_type;
+  using V = typename PipeOut<Pipe, In>::second_type;
   using SK = StoredKey<K>;
   using Out = std::pair<SK, S>;
-  using Grouped = std::pair<K, std::vector<V>>;
   static constexpr UpdateForm kForm = updateFormOf<F, SK, V, S>();
-  UpdateStateNode(Graph* c, std::shared_ptr<TypedNode<Grouped>> parent, F f, std::size_t numPartitions,
-                  std::vector<Out> initial)
-      : TypedNode<Out>(c, "updateStateByKey", {parent.get()}, parent->slideDuration()), parent_(std::move(parent)),
-        f_(std::move(f)), state_(numPartitions), initial_(std::move(initial)) {}
+  // `grouped` is the groupByKey of `source` through `pipe` (see above); `source` is its parent.
+  UpdateStateNode(Graph* c, std::shared_ptr<Node> grouped, std::shared_ptr<TypedNode<In>> source, Pipe pipe, F f,
+                  std::size_t numPartitions, std::vector<Out> initial)
+      : TypedNode<Out>(c, "updateStateByKey", {grouped.get()}, grouped->slideDuration()), grouped_(std::move(grouped)),
+        source_(std::move(source)), pipe_(std::move(pipe)), f_(std::move(f)), state_(numPartitions),
+        groups_(numPartitions), initial_(std::move(initial)) {}
 
   // Checkpoint: every key's state; a restored stream does not load the initial RDD again.
   bool hasState() const override { return kCheckpointable; }
@@ -133,6 +293,13 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
   }
 
  private:
+  // A record on its way to its state partition, with its key's hash (computed once).
+  struct Routed {
+    std::uint64_t hash;
+    K key;
+    V value;
+  };
+
   static void fill(SharedPartition<Out>& part, HashMap<SK, S>& m) {
     auto& entries = part.rewrite();
     entries.reserve(m.size());
@@ -146,19 +313,26 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     else return f(vs, std::move(old));
   }
 
+  static std::uint64_t hashOf(const K& k) { return static_cast<std::uint64_t>(Hasher<K>{}(k)); }
+
   RDD<Out> step(Time t) {
-    auto in = parent_->getOrCompute(t);
-    RDD<Grouped> batch = in ? *in : RDD<Grouped>();
+    // `in` owns the buffers the batch's keys may view: it lives until the state is updated.
+    auto in = source_->getOrCompute(t);
+    const Partitions<In> none;
+    const Partitions<In>& parts = in ? in->partitions() : none;
     const std::size_t n = state_.size();
     auto pool = this->graph().pool();
+    route(pool.get(), parts);
     Partitions<Out> out(n);
     auto emit = [&](std::size_t p) { out[p] = state_[p].lend(); };
     if constexpr (kForm == UpdateForm::kPartition) {
-      stepPartitions(batch, pool.get());
+      stepPartitions(parts, pool.get());
       forEachIndex(pool.get(), n, emit);
     } else {
       forEachIndex(pool.get(), n, [&](std::size_t p) {
-        stepKeys(batch, t, p);
+        group(parts, p);
+        stepKeys(t, p);
+        groups_[p].clear();
         emit(p);
       });
     }
@@ -166,36 +340,72 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     return makeRDD<Out>(std::move(out), Owners{}, std::move(pool));
   }
 
+  // With several state partitions, the map side: each input partition's records go through
+  // the pipe once and into routed_[input][partition], in parallel over the inputs.
+  void route(ThreadPool* pool, const Partitions<In>& parts) {
+    const std::size_t n = state_.size();
+    if (n == 1) return;
+    if (routed_.size() < parts.size()) routed_.resize(parts.size());
+    for (auto& r : routed_) r.resize(n);
+    forEachIndex(pool, parts.size(), [&](std::size_t i) {
+      Pipe pipe = pipe_;  // a copy per task: stateful user callables never race
+      auto& mine = routed_[i];
+      for (auto& b : mine) b.clear();  // a failed batch may have left records behind
+      auto sink = [&](auto&& kv) {
+        std::uint64_t h = hashOf(kv.first);
+        mine[partitionOfHash(h, n)].push_back(Routed{h, std::forward<decltype(kv)>(kv).first, std::forward<decltype(kv)>(kv).second});
+      };
+      for (const In& x : *parts[i]) pipe(x, sink);
+    });
+  }
+
+  // Fills groups_[p] with partition p's records of the batch: straight from the pipe when
+  // there is one partition, else from what route() left for p (then forgets it).
+  void group(const Partitions<In>& parts, std::size_t p) {
+    KeyGroups<K, V>& g = groups_[p];
+    g.clear();
+    if (state_.size() == 1) {
+      Pipe pipe = pipe_;
+      auto sink = [&](auto&& kv) {
+        std::uint64_t h = hashOf(kv.first);
+        g.add(h, std::forward<decltype(kv)>(kv).first, std::forward<decltype(kv)>(kv).second);
+      };
+      for (const auto& part : parts) {
+        for (const In& x : *part) pipe(x, sink);
+      }
+    } else {
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        for (Routed& r : routed_[i][p]) g.add(r.hash, std::move(r.key), std::move(r.value));
+        routed_[i][p].clear();  // keeps its capacity for the next batch
+      }
+    }
+    g.finish();
+  }
+
+  // The key to look a stored key up with in the batch's groups.
+  static decltype(auto) batchKey(const SK& k) {
+    if constexpr (std::is_same_v<SK, K>) return (k);
+    else return K(k);
+  }
+
   // One pass over the partition's (key, state) vector, in place: f for every key (with its
   // new values, if any), removed keys compacted away; then the batch's new keys, appended in
-  // the batch's order.
-  void stepKeys(const RDD<Grouped>& batch, Time t, std::size_t p) {
+  // order of first arrival.
+  void stepKeys(Time t, std::size_t p) {
+    KeyGroups<K, V>& g = groups_[p];
+    if (g.size() == 0 && state_[p].size() == 0) return;
     F f = f_;
-    struct Fresh {
-      const K* key;
-      const std::vector<V>* values;
-      bool seen;
-    };
-    std::vector<Fresh> fresh;
-    HashMap<K, std::size_t> freshIndex;
-    forEachInPartition(batch, p, state_.size(), [&](const K& k, const std::vector<V>& vs) {
-      freshIndex.emplace(k, fresh.size());
-      fresh.push_back(Fresh{&k, &vs, false});
-    });
-    if (fresh.empty() && state_[p].size() == 0) return;
+    std::vector<bool> seen(g.size());
     auto& entries = state_[p].write();
     std::size_t kept = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       auto& e = entries[i];
       std::span<const V> vs;
-      if (!freshIndex.empty()) {
-        auto fit = [&] {
-          if constexpr (std::is_same_v<SK, K>) return freshIndex.find(e.first);
-          else return freshIndex.find(K(e.first));
-        }();
-        if (fit != freshIndex.end()) {
-          vs = *fresh[fit->second].values;
-          fresh[fit->second].seen = true;
+      if (g.size() != 0) {
+        const K& k = batchKey(e.first);
+        if (std::size_t at = g.find(hashOf(k), k); at != KeyGroups<K, V>::npos) {
+          vs = g.values(at);
+          seen[at] = true;
         }
       }
       if (std::optional<S> s = update(f, t, e.first, vs, std::optional<S>(std::move(e.second)))) {
@@ -205,15 +415,15 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
       }
     }
     entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(kept), entries.end());
-    for (const Fresh& x : fresh) {
-      if (x.seen) continue;
+    for (std::size_t at = 0; at < g.size(); ++at) {
+      if (seen[at]) continue;
       if constexpr (kForm == UpdateForm::kTimed) {
-        SK key(*x.key);
-        if (std::optional<S> s = update(f, t, key, *x.values, std::nullopt)) {
+        SK key(std::move(g.key(at)));
+        if (std::optional<S> s = update(f, t, key, g.values(at), std::nullopt)) {
           entries.emplace_back(std::move(key), std::move(*s));
         }
-      } else if (std::optional<S> s = f(std::span<const V>(*x.values), std::optional<S>())) {
-        entries.emplace_back(SK(*x.key), std::move(*s));
+      } else if (std::optional<S> s = f(g.values(at), std::optional<S>())) {
+        entries.emplace_back(SK(std::move(g.key(at))), std::move(*s));
       }
     }
   }
@@ -221,26 +431,29 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
   // The partition form: f gets every key of a partition (with its new values and old state)
   // and returns the states to keep; keys it leaves out are removed. A key it returns goes to
   // the partition it hashes to, so a function that changes keys keeps the state consistent.
-  void stepPartitions(const RDD<Grouped>& batch, ThreadPool* pool) {
+  void stepPartitions(const Partitions<In>& parts, ThreadPool* pool) {
     const std::size_t n = state_.size();
     std::vector<std::vector<Out>> kept(n);
     forEachIndex(pool, n, [&](std::size_t p) {
       F f = f_;
+      group(parts, p);
+      KeyGroups<K, V>& g = groups_[p];
       HashMap<SK, S> m;  // the partition's states, moved out (fill() below replaces them)
       for (auto& kv : state_[p].write()) m.insert_or_assign(std::move(kv.first), std::move(kv.second));
       std::vector<UpdateRow<SK, V, S>> rows;
-      rows.reserve(m.size());
-      forEachInPartition(batch, p, n, [&](const K& k, const std::vector<V>& vs) {
-        auto it = findStored(m, k);
+      rows.reserve(m.size() + g.size());
+      for (std::size_t at = 0; at < g.size(); ++at) {
+        auto it = findStored(m, g.key(at));
         if (it == m.end()) {
-          rows.emplace_back(SK(k), std::span<const V>(vs), std::nullopt);
+          rows.emplace_back(SK(g.key(at)), g.values(at), std::nullopt);
         } else {
-          rows.emplace_back(it->first, std::span<const V>(vs), std::move(it->second));
+          rows.emplace_back(it->first, g.values(at), std::move(it->second));
           m.erase(it);
         }
-      });
+      }
       for (auto& [k, s] : m) rows.emplace_back(k, std::span<const V>(), std::move(s));
       for (auto&& kv : f(std::move(rows))) kept[p].emplace_back(std::forward<decltype(kv)>(kv));
+      g.clear();
     });
     std::vector<HashMap<SK, S>> maps(n);
     for (auto& part : kept) {
@@ -249,9 +462,13 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<K>, S>> {
     for (std::size_t p = 0; p < n; ++p) fill(state_[p], maps[p]);
   }
 
-  std::shared_ptr<TypedNode<Grouped>> parent_;
+  std::shared_ptr<Node> grouped_;  // in the graph for checkpoint compatibility; never computed
+  std::shared_ptr<TypedNode<In>> source_;
+  Pipe pipe_;
   F f_;
   std::vector<SharedPartition<Out>> state_;
+  std::vector<KeyGroups<K, V>> groups_;               // per state partition, reused every batch
+  std::vector<std::vector<std::vector<Routed>>> routed_;  // [input][state partition], reused
   std::vector<Out> initial_;  // loaded into state_ by the first batch
   std::optional<Time> lastTime_;
   static constexpr bool kCheckpointable = Serializable<SK> && Serializable<S>;

@@ -36,9 +36,12 @@ auto updateStateByKey(const Stream& stream, F f, std::size_t n, std::vector<std:
   const auto& graph = stream.graph();
   graph->checkCanDefine("updateStateByKey");
   if (n == 0) n = static_cast<std::size_t>(graph->defaultParallelism());
+  // The groupByKey node is defined for the graph's shape (checkpoints match nodes by
+  // position and kind); the state node groups the stream's records itself (state_nodes.h).
   auto grouped = stream.groupByKey(n);
-  using Node = UpdateStateNode<K, V, S, F>;
-  return DStream<typename Node::Out>(graph, graph->template addNode<Node>(grouped.node(), std::move(f), n, std::move(initial)));
+  using Node = UpdateStateNode<typename Stream::SourceType, typename Stream::PipeType, S, F>;
+  return DStream<typename Node::Out>(graph, graph->template addNode<Node>(grouped.node(), stream.sourceNode(), stream.pipe(),
+                                                                          std::move(f), n, std::move(initial)));
 }
 
 }  // namespace detail
