@@ -96,6 +96,8 @@ TEST(KeyGroupsTest, KeysWhoseHashesCollideStayApart) {
 
 TEST(KeyGroupsTest, ABatchSeesNothingOfThePreviousOne) {
   KeyGroups<long, long> g;
+  EXPECT_EQ(g.size(), 0u);
+  EXPECT_EQ(g.find(Hasher<long>{}(1L), 1L), kNpos);  // a fresh one is empty
   g.clear();
   for (long k = 0; k < 1000; ++k) g.add(Hasher<long>{}(k), k, k);
   g.finish();

@@ -96,6 +96,8 @@ class KeyGroups {
  public:
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
+  KeyGroups() { resetSlots(16); }  // find() on a fresh one must see an empty table
+
   // Forgets the previous batch (its keys may view buffers the batch owned), keeping capacity.
   void clear() {
     keys_.clear();
