@@ -93,8 +93,7 @@ TEST(WindowMemoryTest, FullWindowKeepsOnlyTheReducedBatchesOfTheWindow) {
   auto counts = rememberedPerBatch(40, [](DStream<std::string> s) {
     auto counts = wordPairs(s).reduceByKeyAndWindow(kAdd, Seconds(5), Seconds(1));
     counts.foreachRDD([](const RDD<KV>&) {});
-    detail::Node* window = counts.node()->parents()[0];
-    detail::Node* detached = window->parents()[0];
+    detail::Node* detached = counts.node()->parents()[0];
     return std::vector<std::function<std::size_t()>>{remembered<std::string>(s.node().get()),
                                                      remembered<KV>(detached)};
   });

@@ -2,13 +2,15 @@
 // operations"): DetachedNode makes a per-batch reduced batch safe to keep for a whole
 // window, and ReducedWindowNode is reduceByKeyAndWindow with an inverse function (Spark's
 // ReducedWindowedDStream), which updates the previous window's result instead of reducing
-// the whole window again.
+// the whole window again; PaneWindowNode is the same operation without an inverse function
+// (Spark's definition, computed with suffix results instead of re-reducing the window).
 //
 // Thread-safety: as every node, these belong to the batch thread; inside compute() the
 // partitions of the window's result are updated in parallel, one task per partition.
 #pragma once
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -251,6 +253,161 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
   std::map<Time, RDD<KV>> restored_;  // reduced batches read from a checkpoint
   std::optional<Time> seen_;          // the newest batch run (or restored)
   static constexpr bool kCheckpointable = Serializable<K> && Serializable<V>;
+};
+
+// reduceByKeyAndWindow(f, W, S) without an inverse function (and reduceByWindow(f, W, S)):
+// Spark's definition, the reduced batches of (t - W, t] reduced again by key with f, at a
+// cost per slide that does not grow with the window. Only f's associativity is used (Spark
+// requires it too): merges keep the batches' time order, so an associative f that is not
+// commutative (concatenation) gives exactly what the definition gives.
+//
+// The "two stacks" scheme over the reduced batches of the window:
+//
+//   live batches:   | b1 | b2 | b3 | b4 | b5 | b6 |        the window (t - W, t]
+//                   [ front           ][ back    ]
+//   suffix(from)  = f-reduce of the front's batches after `from` (b2 f b3 f b4 for from = b1's time);
+//                   kept only at the boundaries the next slides start from (t' - W, t' = t + kS)
+//   back          = f-reduce of the batches since the front's end, updated as batches enter
+//   window at t   = suffix(t - W) f back
+//
+// When the front is used up and a batch of the back must leave, the front is rebuilt from
+// the back's live batches (one pass from the newest, a copy of the running result at each
+// boundary) and the back starts empty. So each batch is merged about twice while it is in
+// the window, whatever W is; a slide costs the batches entering, one merge of the suffix
+// with the back to emit the result and, amortised, one boundary's copy. Memory: one map
+// per boundary left in the front (at most W / S) besides the batches the window holds.
+//
+// Key k lives in hash partition Hasher(k) % numPartitions, as in the reduced batches, and
+// the partitions are updated in parallel, one task each. Values that point into a batch's
+// buffers stay valid: the result holds the owners of every batch in the window.
+//
+// Checkpoints: nothing of its own, as the definition (window + reduceByKey) it replaces. It
+// asks its parent to remember the window, so a restored stream's sources replay the window's
+// batches and the first window after a restart is rebuilt from them.
+template <class K, class V, class F>
+class PaneWindowNode final : public TypedNode<std::pair<K, V>> {
+ public:
+  using KV = std::pair<K, V>;
+  PaneWindowNode(Graph* c, std::string kind, std::shared_ptr<TypedNode<KV>> parent, F f, Duration window,
+                 Duration slide, std::size_t numPartitions)
+      : TypedNode<KV>(c, std::move(kind), {parent.get()}, slide), parent_(std::move(parent)), f_(std::move(f)),
+        window_(window), back_(numPartitions) {}
+
+  void rememberAtLeast(Duration d) override {
+    this->remember_ = std::max(this->remember_, d);
+    parent_->rememberAtLeast(this->remember_ + window_);
+  }
+
+  // What the node holds between slides (tests check that it stays within the window).
+  std::size_t numSuffixes() const { return front_.size(); }
+  std::size_t numLiveBatches() const { return live_.size(); }
+
+ protected:
+  std::optional<RDD<KV>> compute(Time t) override {
+    const Duration step = parent_->slideDuration();
+    const Duration slide = this->slide_;
+    const Time lo = t - window_;  // the window is (lo, t]
+    const Time prev = t - slide;
+    const std::size_t n = back_.size();
+    Time enterAfter = std::max(prev, lo);  // batches after it enter (S > W: the window's only)
+    bool rebuild = false;
+    if (!lastTime_ || *lastTime_ != prev) {
+      // The first window, the first after a restart, or a downstream window skipped slides.
+      live_.clear();
+      front_.clear();
+      for (auto& m : back_) m.clear();
+      frontEnd_ = lo;
+      enterAfter = lo;
+    } else {
+      while (!live_.empty() && live_.front().time <= lo) live_.pop_front();
+      while (!front_.empty() && front_.front().from < lo) front_.pop_front();
+      // Batches of the back leave: the front, used up, is rebuilt from the back's live ones.
+      rebuild = frontEnd_ < lo;
+      if (rebuild) {
+        if (!live_.empty()) {
+          for (Time b = lo; b < enterAfter; b += slide) front_.push_back({b, std::vector<HashMap<K, V>>(n)});
+        }
+        frontEnd_ = enterAfter;
+      }
+    }
+    std::vector<Batch> entering;
+    for (Time s = enterAfter + step; s <= t; s += step) {
+      if (s <= this->zeroTime_) continue;  // before the first batch: a partial window
+      if (auto rdd = parent_->getOrCompute(s)) entering.push_back({s, std::move(*rdd)});
+    }
+
+    auto pool = this->graph().pool();
+    Partitions<KV> out(n);
+    forEachIndex(pool.get(), n, [&](std::size_t p) {
+      F f = f_;  // copies per task: user callables never race
+      auto& back = back_[p];
+      if (rebuild) {
+        back.clear();
+        HashMap<K, V> run;  // the suffix after the boundary being built, newest batches first
+        std::size_t i = live_.size();
+        for (std::size_t j = front_.size(); j-- > 0;) {
+          for (; i > 0 && live_[i - 1].time > front_[j].from; --i) {
+            forEachInPartition(live_[i - 1].rdd, p, n, [&](const K& k, const V& v) {
+              auto [it, inserted] = run.try_emplace(k, v);
+              if (!inserted) it->second = f(V(v), std::as_const(it->second));  // older value on the left
+            });
+          }
+          if (j == 0) {
+            front_[j].maps[p] = std::move(run);
+          } else {
+            front_[j].maps[p] = run;
+          }
+        }
+      }
+      for (const auto& b : entering) {
+        forEachInPartition(b.rdd, p, n, [&](const K& k, const V& v) {
+          auto [it, inserted] = back.try_emplace(k, v);
+          if (!inserted) it->second = f(std::move(it->second), v);
+        });
+      }
+      // The window: suffix(lo) (the front's oldest boundary is lo), then the back.
+      const HashMap<K, V>* suffix = front_.empty() ? nullptr : &front_.front().maps[p];
+      auto part = std::make_shared<Partition<KV>>();
+      if (!suffix || suffix->empty()) {
+        part->assign(back.begin(), back.end());
+      } else if (back.empty()) {
+        part->assign(suffix->begin(), suffix->end());
+      } else {
+        part->reserve(suffix->size() + back.size());
+        for (const auto& [k, v] : *suffix) {
+          if (auto it = back.find(k); it != back.end()) part->emplace_back(k, f(V(v), it->second));
+          else part->emplace_back(k, v);
+        }
+        for (const auto& kv : back) {
+          if (!suffix->contains(kv.first)) part->emplace_back(kv.first, kv.second);
+        }
+      }
+      out[p] = std::move(part);
+    });
+    for (auto& b : entering) live_.push_back(std::move(b));
+    Owners owners;
+    for (const auto& b : live_) appendOwners(owners, b.rdd.owners());
+    lastTime_ = t;
+    return makeRDD<KV>(std::move(out), std::move(owners), std::move(pool));
+  }
+
+ private:
+  struct Batch {
+    Time time;
+    RDD<KV> rdd;
+  };
+  struct Suffix {
+    Time from;                          // the results of the front's batches after `from`
+    std::vector<HashMap<K, V>> maps;    // by hash partition
+  };
+  std::shared_ptr<TypedNode<KV>> parent_;
+  F f_;
+  Duration window_;
+  std::deque<Batch> live_;             // the reduced batches of the last window, oldest first
+  std::deque<Suffix> front_;           // oldest boundary first: the next slides' window starts
+  Time frontEnd_{};                    // the front holds the batches up to it, the back those after
+  std::vector<HashMap<K, V>> back_;    // by hash partition
+  std::optional<Time> lastTime_;       // the last window computed; unset before the first
 };
 
 }  // namespace dstream::detail

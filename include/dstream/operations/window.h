@@ -84,6 +84,19 @@ auto inverseWindow(const S& stream, std::string_view kind, F f, G invF, Filter f
                                                           std::move(invF), std::move(filter), window, slide, n));
 }
 
+// Spark's reduceByKeyAndWindow(f, W, S) without an inverse function: the same results as
+// its definition (reduced batches -> window(W, S) -> reduceByKey(f)), from suffix results
+// (PaneWindowNode) instead of re-reducing the whole window at each slide.
+template <class S, class F>
+auto paneWindow(const S& stream, std::string_view kind, F f, Duration window, Duration slide, std::size_t n) {
+  auto reduced = reducedBatches(stream, kind, f, window, slide, n);
+  using KV = typename decltype(reduced)::value_type;
+  using Node = PaneWindowNode<typename KV::first_type, typename KV::second_type, F>;
+  const auto& graph = reduced.graph();
+  return DStream<KV>(graph,
+                     graph->template addNode<Node>(std::string(kind), reduced.node(), std::move(f), window, slide, n));
+}
+
 }  // namespace detail
 
 template <class Self, class T>
@@ -108,12 +121,17 @@ class WindowOperations {
         .map([](const std::pair<int, long>& kv) { return kv.second; });
   }
   // The window's elements reduced with an associative f(T, T) -> T; an empty window emits
-  // nothing (Spark: reduce(f).window(w, s).reduce(f)). Cost grows with the window.
+  // nothing (Spark: reduce(f).window(w, s).reduce(f), with the same results). Each batch's
+  // result is merged about twice while in the window, whatever its length.
   template <class F>
   auto reduceByWindow(F f, Duration window, Duration slide) const {
-    DStream<T> parent = self().toDStream();
-    detail::validateWindow("reduceByWindow", window, slide, parent.slideDuration());
-    return parent.reduce(f).window(window, slide).reduce(f);
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&, T, const T&>, T>,
+                  "dstream: reduceByWindow(f, ...): f must be callable as f(T, T) and return T");
+    detail::validateWindow("reduceByWindow", window, slide, self().slideDuration());
+    self().graph()->checkCanDefine("reduceByWindow");
+    auto keyed = self().map([](const T& x) { return std::pair<int, T>(0, x); });
+    return detail::paneWindow(keyed, "reduceByWindow", std::move(f), window, slide, 1)
+        .map([](const std::pair<int, T>& kv) { return kv.second; });
   }
   // The same, incrementally: invF(a, b) undoes f(a', b), so each slide costs the batches
   // entering and leaving. Like countByWindow, emits nothing until data arrives and then the
@@ -126,8 +144,10 @@ class WindowOperations {
                                  slide, 1)
         .map([](const std::pair<int, T>& kv) { return kv.second; });
   }
-  // Per key, the values in the window reduced with f(V, V) -> V (Spark: reduceByKey per
-  // batch, window of the reduced batches, reduceByKey again). Cost grows with the window.
+  // Per key, the values in the window reduced with an associative f(V, V) -> V (Spark:
+  // reduceByKey per batch, window of the reduced batches, reduceByKey again; the same
+  // results, merged in time order, so f need not be commutative). Each reduced batch is
+  // merged about twice while in the window, whatever its length (window_nodes.h).
   template <class F>
     requires KeyValue<T>
   auto reduceByKeyAndWindow(F f, Duration window, std::optional<Duration> slide = std::nullopt,
@@ -136,8 +156,7 @@ class WindowOperations {
     static_assert(std::is_convertible_v<std::invoke_result_t<F&, V, const V&>, V>,
                   "dstream: reduceByKeyAndWindow(f, ...): f must be callable as f(V, V) and return V");
     Duration s = slide.value_or(self().slideDuration());
-    auto reduced = detail::reducedBatches(self(), "reduceByKeyAndWindow", f, window, s, numPartitions);
-    return reduced.window(window, s).reduceByKey(f, numPartitions);
+    return detail::paneWindow(self(), "reduceByKeyAndWindow", std::move(f), window, s, numPartitions);
   }
   // The same, incrementally (Spark's ReducedWindowedDStream): the previous window's result
   // is kept per key, f adds the batches entering, invF(V, V) -> V removes those leaving.
