@@ -142,7 +142,9 @@ struct Resolved {
 };
 
 Resolved resolve(const element& root, std::string_view path) {
-  checkPath(path);
+  // The path is checked as it is walked; a walk that stops early checks the rest, so a bad
+  // path is still reported whatever the line holds, and the happy path reads it only once.
+  if (path.empty() || path.front() == '.' || path.back() == '.') throwEmptySegment(path);
   Resolved result;
   element current = root;
   std::size_t start = 0;
@@ -150,28 +152,32 @@ Resolved resolve(const element& root, std::string_view path) {
     std::size_t dot = findDot(path, start);
     std::string_view segment =
         path.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (segment.empty()) throwEmptySegment(path);  // "a..b"
     simdjson::dom::object object;
     simdjson::dom::array array;
     std::optional<std::size_t> index;
     if (current.get_object().get(object) == simdjson::SUCCESS) {
       // at_key takes the first of duplicate keys and compares unescaped keys, as lookup() does.
-      if (object.at_key(segment).get(current)) return result;
+      if (object.at_key(segment).get(current)) break;
     } else if (current.is_null()) {
-      return result;  // absent: JSON null stands for a missing object
+      break;  // absent: JSON null stands for a missing object
     } else if (current.get_array().get(array) == simdjson::SUCCESS &&
                (index = arrayIndex(segment))) {
-      if (*index >= array.size() || array.at(*index).get(current)) return result;
+      if (*index >= array.size() || array.at(*index).get(current)) break;
     } else {
       result.kind = Lookup::kWrongType;
       result.value = current;
       result.segmentStart = start;
+      break;
+    }
+    if (dot == std::string_view::npos) {
+      result.kind = Lookup::kFound;
+      result.value = current;
       return result;
     }
-    if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
-  result.kind = Lookup::kFound;
-  result.value = current;
+  checkPath(path);  // stopped early: the segments not reached must be valid too
   return result;
 }
 

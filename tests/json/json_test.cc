@@ -441,6 +441,25 @@ TEST(JsonPathTest, EmptySegmentsThrowWhateverThePolicyAndTheLine) {
   }
 }
 
+// Lookups check the path as they walk it; one that stops early (absent, null, wrong type)
+// must still find the empty segment beyond, and throw rather than answer or count.
+TEST(JsonPathTest, EmptySegmentsBeyondWhereTheWalkStopsStillThrow) {
+  auto record = Record::parse(kRsvp);
+  ASSERT_TRUE(record);
+  BadRecordCount bad;
+  for (std::string_view path :
+       {"rsvp_id..x", "nothing..x", "group.group_topics.9..x", "guests.x..y", "venue..lat"}) {
+    SCOPED_TRACE(path);
+    EXPECT_THROW(record->has(path), Error);
+    EXPECT_THROW(record->getStringView(path), Error);
+    EXPECT_THROW(record->getInt64(path), Error);
+    EXPECT_THROW(record->field(path), Error);
+  }
+  EXPECT_EQ(bad.count(), 0);
+  EXPECT_THAT(record->getStringView("venue.venue_name"),
+              Optional(std::string_view("Couchbase San Francisco")));
+}
+
 TEST(JsonRecordTest, PullsSeveralFieldsFromOneParse) {
   auto record = Record::parse(kRsvp);
   ASSERT_TRUE(record);
