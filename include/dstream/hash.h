@@ -83,9 +83,37 @@ concept KeyHashable = requires(const K& k) {
   { Hasher<K>{}(k) } -> std::convertible_to<std::uint64_t>;
 } && std::equality_comparable<K>;
 
+// Equality of two byte strings, without a call to memcmp for the short ones (words,
+// identifiers): in a hash probe the call and its length dispatch cost more than comparing
+// two or four overlapping machine words.
+inline bool sameBytes(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  auto word = [](const char* at, auto sample) {
+    std::memcpy(&sample, at, sizeof(sample));
+    return sample;
+  };
+  if (n >= 8 && n <= 16) {
+    return word(p, std::uint64_t{}) == word(q, std::uint64_t{}) &&
+           word(p + n - 8, std::uint64_t{}) == word(q + n - 8, std::uint64_t{});
+  }
+  if (n >= 4 && n < 8) {
+    return word(p, std::uint32_t{}) == word(q, std::uint32_t{}) &&
+           word(p + n - 4, std::uint32_t{}) == word(q + n - 4, std::uint32_t{});
+  }
+  return n == 0 || std::memcmp(p, q, n) == 0;
+}
+
 // Equality that also compares std::string with std::string_view (transparent lookups).
 template <class K>
 struct KeyEqual : std::equal_to<K> {};
-template <> struct KeyEqual<std::string> : std::equal_to<> {};
+struct StringKeyEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return sameBytes(a, b); }
+};
+template <> struct KeyEqual<std::string> : StringKeyEqual {};
+template <> struct KeyEqual<std::string_view> : StringKeyEqual {};
 
 }  // namespace dstream

@@ -178,9 +178,12 @@ class RDD {
     requires KeyValue<T>
   auto combineByKey(Create create, MergeValue mergeValue, MergeCombiners mergeCombiners,
                     std::size_t numPartitions = 0) const {
-    auto parts = detail::combineByKey(pool_.get(), partitions_, detail::IdentityStage{}, create,
-                                      mergeValue, mergeCombiners, defaultPartitions(numPartitions));
-    return RDD<typename decltype(parts)::value_type::element_type::value_type>(std::move(parts), owners_, pool_);
+    auto combined = detail::combineByKey(pool_.get(), partitions_, detail::IdentityStage{}, create,
+                                         mergeValue, mergeCombiners, defaultPartitions(numPartitions));
+    detail::Owners owners = owners_;
+    detail::appendOwners(owners, combined.packedKeys);
+    using Out = typename decltype(combined.partitions)::value_type::element_type::value_type;
+    return RDD<Out>(std::move(combined.partitions), std::move(owners), pool_);
   }
   template <class F>
     requires KeyValue<T>

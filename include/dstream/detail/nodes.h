@@ -82,9 +82,11 @@ class CombineNode final
   std::optional<RDD<Out>> compute(Time t) override {
     auto in = parent_->getOrCompute(t);
     if (!in) return std::nullopt;
-    auto parts = combineByKey(in->pool().get(), in->partitions(), pipe_, create_, mergeValue_,
-                              mergeCombiners_, numPartitions_);
-    return makeRDD<Out>(std::move(parts), in->owners(), in->pool());
+    auto combined = combineByKey(in->pool().get(), in->partitions(), pipe_, create_, mergeValue_,
+                                 mergeCombiners_, numPartitions_);
+    Owners owners = in->owners();
+    appendOwners(owners, combined.packedKeys);
+    return makeRDD<Out>(std::move(combined.partitions), std::move(owners), in->pool());
   }
 
  private:
