@@ -71,7 +71,7 @@ void record(const Stream& stream, const std::string& name, Seen& seen) {
   stream.foreachRDD([&seen, name](const RDD<T>& rdd, Time t) { seen.add(name, t, sortedText(rdd)); });
 }
 
-std::string shapeName(const Shape& s) { return "W" + std::to_string(s.window) + "S" + std::to_string(s.slide); }
+std::string shapeName(const Shape& s) { return std::string("W") + std::to_string(s.window) + "S" + std::to_string(s.slide); }
 
 std::unique_ptr<StreamingContext> build(const fs::path& in, const fs::path& ckpt, int interval,
                                         std::shared_ptr<ManualClock> clock, Seen& seen) {
