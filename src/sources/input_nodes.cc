@@ -27,11 +27,16 @@ struct dstream::Serializer<dstream::detail::FileScannerState::RememberedFile> {
 
 namespace dstream::detail {
 
-Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks) {
+RDD<std::string_view> batchOf(const std::vector<LineBlockPtr>& blocks, std::shared_ptr<ThreadPool> pool) {
   Partitions<std::string_view> parts;
+  Owners owners;
   parts.reserve(blocks.size());
-  for (const auto& b : blocks) parts.push_back(PartitionPtr<std::string_view>(b, &b->lines));
-  return parts;
+  owners.reserve(blocks.size());
+  for (const auto& b : blocks) {
+    parts.push_back(PartitionPtr<std::string_view>(b, &b->lines));
+    owners.push_back(b);
+  }
+  return makeRDD<std::string_view>(std::move(parts), std::move(owners), std::move(pool));
 }
 
 // ---- textFileStream and binaryRecordsStream ----
@@ -88,7 +93,7 @@ std::optional<RDD<std::string_view>> FileInputNode::compute(Time t) {
   std::vector<std::string> names;
   for (auto& f : files) names.push_back(f.string());
   replay_.record(t, std::move(names));
-  return makeRDD<std::string_view>(partitionsOf(read), {}, graph().pool());
+  return batchOf(read, graph().pool());
 }
 
 void FileInputNode::clearOldData(Time t) {
@@ -235,7 +240,7 @@ std::optional<RDD<std::string_view>> SocketInputNode::compute(Time t) {
     }
   }
   if (wal_) replay_.record(t, std::move(handles));
-  return makeRDD<std::string_view>(partitionsOf(blocks), {}, graph().pool());
+  return batchOf(blocks, graph().pool());
 }
 
 void SocketInputNode::clearOldData(Time t) {

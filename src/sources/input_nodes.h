@@ -27,8 +27,11 @@ namespace dstream::detail {
 // names, or the write-ahead log records of the socket's blocks), so that re-run batches read
 // exactly that again instead of scanning or receiving.
 
-// A partition that is a block's lines, sharing ownership of the block.
-Partitions<std::string_view> partitionsOf(const std::vector<LineBlockPtr>& blocks);
+// A source's batch: one partition per block, each its block's lines. The blocks are the
+// batch's owners too, so that views derived from the lines (a map's, a shuffle's values, a
+// window's) keep the bytes alive, not just the partitions made of the lines themselves:
+// otherwise a block would go back to the pool, and be refilled, while views into it remain.
+RDD<std::string_view> batchOf(const std::vector<LineBlockPtr>& blocks, std::shared_ptr<ThreadPool> pool);
 
 // textFileStream (recordLength 0: the files' lines) and binaryRecordsStream (records of
 // exactly recordLength bytes): one scanner, one replay log, one checkpoint layout; only the
