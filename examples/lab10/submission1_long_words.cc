@@ -6,7 +6,7 @@ int main(int argc, char** argv) {
                       [](lab::Options& o) {
     dstream::StreamingContext ssc(o.master, o.batch(), o.context());
     auto lines = ssc.textFileStream(o.directory);
-    auto longWords = lines.flatMap([](std::string_view l) { return dstream::splitWords(l); })  // one word per line in the lab's file
+    auto longWords = lines.flatMap([](std::string_view l) { return dstream::words(l); })  // one word per line in the lab's file
                          .filter([](std::string_view w) { return w.size() > 5; });          // filter(lambda word: len(word) > 5)
     longWords.pprint();
     return lab::runUntilDone(ssc, o);
