@@ -50,20 +50,7 @@ void addPairs(Sink& s, const RDD<KV>& rdd, Time t) {
 // The window's pairs plus its top 10 (count descending, then word).
 template <class KV>
 void addPairsAndTop(Sink& s, const RDD<KV>& rdd, Time t) {
-  std::vector<const KV*> all;
-  for (std::size_t p = 0; p < rdd.numPartitions(); ++p) {
-    for (const auto& kv : rdd.partition(p)) all.push_back(&kv);
-  }
-  std::size_t n = std::min(kTopN, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
-                    [](const KV* a, const KV* b) {
-                      return a->second != b->second ? a->second > b->second : a->first < b->first;
-                    });
-  s.sum.beginBatch(s.index(t));
-  for (const KV* kv : all) s.sum.addPair(kv->first, kv->second);
-  for (std::size_t i = 0; i < n; ++i) s.sum.addRanked(i, all[i]->first, all[i]->second);
-  s.sum.endBatch();
-  s.keys = static_cast<long>(all.size());
+  s.keys = checksumPairsAndTop(s.sum, s.index(t), rdd);
   ++s.outputs;
 }
 
@@ -76,7 +63,7 @@ RDD<std::pair<std::string, long>> initialState(const RunConfig& cfg) {
 }
 
 auto wordPairs(const DStream<std::string_view>& lines) {
-  return lines.flatMap([](std::string_view l) { return Words(l); }).map([](std::string_view w) {
+  return lines.flatMap([](std::string_view l) { return dstream::words(l); }).map([](std::string_view w) {
     return std::pair<std::string_view, long>(w, 1L);
   });
 }

@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
   if (work == "count") {
     lines.count().foreachRDD([keys](const RDD<long>& rdd) { *keys = rdd.collect().at(0); });
   } else {
-    lines.flatMap([](std::string_view l) { return Words(l); })
+    lines.flatMap([](std::string_view l) { return dstream::words(l); })
         .map([](std::string_view w) { return std::pair<std::string_view, long>(w, 1L); })
         .reduceByKey([](long a, long b) { return a + b; })
         .foreachRDD([keys](const auto& rdd) { *keys = rdd.count(); });

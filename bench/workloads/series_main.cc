@@ -58,24 +58,10 @@ struct Sink {
   Time first{};
 };
 
-// The window's pairs plus its top 10 (count descending, then word): engine_workloads.cc's
-// addPairsAndTop, so that the checksum matches the loop's.
+// The window's pairs plus its top 10, checksummed as the engine's windowed workload does.
 template <class KV>
 void addPairsAndTop(Sink& s, const RDD<KV>& rdd, Time t) {
-  std::vector<const KV*> all;
-  for (std::size_t p = 0; p < rdd.numPartitions(); ++p) {
-    for (const auto& kv : rdd.partition(p)) all.push_back(&kv);
-  }
-  std::size_t n = std::min(kTopN, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
-                    [](const KV* a, const KV* b) {
-                      return a->second != b->second ? a->second > b->second : a->first < b->first;
-                    });
-  s.sum.beginBatch((t - s.first) / Seconds(1));
-  for (const KV* kv : all) s.sum.addPair(kv->first, kv->second);
-  for (std::size_t i = 0; i < n; ++i) s.sum.addRanked(i, all[i]->first, all[i]->second);
-  s.sum.endBatch();
-  s.keys = static_cast<long>(all.size());
+  s.keys = checksumPairsAndTop(s.sum, (t - s.first) / Seconds(1), rdd);
 }
 
 std::uint64_t runEngineSeries(const Input& in, const RunConfig& cfg, int batches, Series& series, long* keys) {
@@ -84,7 +70,7 @@ std::uint64_t runEngineSeries(const Input& in, const RunConfig& cfg, int batches
   auto queue = std::make_shared<RDDQueue<std::string_view>>();
   Sink sink;
   ssc.queueStream(queue)
-      .flatMap([](std::string_view l) { return Words(l); })
+      .flatMap([](std::string_view l) { return dstream::words(l); })
       .map([](std::string_view w) { return std::pair<std::string_view, long>(w, 1L); })
       .reduceByKeyAndWindow([](long a, long b) { return a + b; }, [](long a, long b) { return a - b; },
                             Seconds(cfg.windowBatches), Seconds(1), 0, [](const auto& kv) { return kv.second != 0; })

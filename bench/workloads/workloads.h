@@ -3,12 +3,16 @@
 // feed a Checksum with the same outputs, batch by batch, so a run can prove they agree.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "bench_util.h"
+#include "dstream/rdd.h"
 #include "inputs.h"
 
 namespace dstream::bench {
@@ -58,6 +62,27 @@ RunResult runLoop(Workload w, const Input& in, const RunConfig& cfg);
 // Shared by both sides so that they search and rank identically.
 inline bool containsAbc(std::string_view line) { return line.find("abc") != std::string_view::npos; }
 constexpr std::size_t kTopN = 10;
+
+// Adds a window's pairs and its top kTopN (count descending, then key) to `sum` as batch
+// `batchIndex`, as the loops rank theirs; returns the number of pairs. Used by the engine's
+// windowed workloads and by bench_series.
+template <class KV>
+long checksumPairsAndTop(Checksum& sum, std::int64_t batchIndex, const RDD<KV>& rdd) {
+  std::vector<const KV*> all;
+  for (std::size_t p = 0; p < rdd.numPartitions(); ++p) {
+    for (const auto& kv : rdd.partition(p)) all.push_back(&kv);
+  }
+  std::size_t n = std::min(kTopN, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+                    [](const KV* a, const KV* b) {
+                      return a->second != b->second ? a->second > b->second : a->first < b->first;
+                    });
+  sum.beginBatch(batchIndex);
+  for (const KV* kv : all) sum.addPair(kv->first, kv->second);
+  for (std::size_t i = 0; i < n; ++i) sum.addRanked(i, all[i]->first, all[i]->second);
+  sum.endBatch();
+  return static_cast<long>(all.size());
+}
 constexpr int kYsbWindowBatches = 10;
 constexpr int kVenueWindowBatches = 30;
 constexpr int kVenueSlideBatches = 10;
