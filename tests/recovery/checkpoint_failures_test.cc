@@ -3,9 +3,13 @@
 // serialised is refused at start(); a context started without getOrCreate over another
 // run's checkpoints says so in one line and moves them aside, so that they are never taken
 // for its own.
+#include <fcntl.h>  // AT_FDCWD
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>  // renameat2, RENAME_EXCHANGE
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -68,8 +72,11 @@ TEST(CheckpointFailuresTest, AFailedCheckpointWriteStopsTheContextWithThePathAnd
   auto ctx = wc.build(in, ckpt, clock);
   ctx->start();
   runBatches(*ctx, *clock, in, 1, 2);
-  fs::rename(ckpt, root / "ckpt-gone");
-  testing::writeFile(ckpt, "not a directory");
+  // Swapped in one step (RENAME_EXCHANGE): with a rename and then a write, a checkpoint write
+  // in flight could fall between the two and see "No such file or directory" instead.
+  testing::writeFile(root / "blocker", "not a directory");
+  ASSERT_EQ(renameat2(AT_FDCWD, (root / "blocker").c_str(), AT_FDCWD, ckpt.c_str(), RENAME_EXCHANGE), 0)
+      << std::strerror(errno);
   // Batch 3's checkpoint cannot be written; the context stops at the latest when batch 4 is
   // done (one checkpoint write is in flight while the next batch runs).
   (void)testing::runFileBatches(*ctx, *clock, in, batchAt(0), 3, 4, [](int) { return "x\n"; });  // ends once stopped
