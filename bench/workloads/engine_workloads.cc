@@ -193,12 +193,7 @@ RunResult runEngine(Workload w, const Input& in, const RunConfig& cfg) {
   sink.sum.dumpAs("E");
   define(w, ssc.queueStream(queue), cfg, &sink);
 
-  // One RDD per pool batch, split into `threads` partitions as a receiver's blocks would be.
-  std::vector<RDD<std::string_view>> rdds;
-  for (const auto& b : in.pool) {
-    auto parts = RDD<std::string_view>::parallelize(b.lines, static_cast<std::size_t>(cfg.threads));
-    rdds.push_back(detail::makeRDD<std::string_view>(parts.partitions(), detail::Owners{b.bytes}, nullptr));
-  }
+  auto rdds = poolRDDs(in, cfg.threads);
   ssc.start();
   sink.first = dstream::testing::firstBatchTime(ssc);
   auto start = std::chrono::steady_clock::now();

@@ -75,11 +75,7 @@ std::uint64_t runEngineSeries(const Input& in, const RunConfig& cfg, int batches
       .reduceByKeyAndWindow([](long a, long b) { return a + b; }, [](long a, long b) { return a - b; },
                             Seconds(cfg.windowBatches), Seconds(1), 0, [](const auto& kv) { return kv.second != 0; })
       .foreachRDD([&sink](const auto& rdd, Time t) { addPairsAndTop(sink, rdd, t); });
-  std::vector<RDD<std::string_view>> rdds;
-  for (const auto& b : in.pool) {
-    auto parts = RDD<std::string_view>::parallelize(b.lines, static_cast<std::size_t>(cfg.threads));
-    rdds.push_back(detail::makeRDD<std::string_view>(parts.partitions(), detail::Owners{b.bytes}, nullptr));
-  }
+  auto rdds = poolRDDs(in, cfg.threads);
   ssc.start();
   sink.first = dstream::testing::firstBatchTime(ssc);
   for (int b = 0; b < batches; ++b) {

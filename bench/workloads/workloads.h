@@ -63,6 +63,17 @@ RunResult runLoop(Workload w, const Input& in, const RunConfig& cfg);
 inline bool containsAbc(std::string_view line) { return line.find("abc") != std::string_view::npos; }
 constexpr std::size_t kTopN = 10;
 
+// One RDD per batch of the input's pool, split into `threads` partitions as a receiver's
+// blocks would be, owning the batch's bytes.
+inline std::vector<RDD<std::string_view>> poolRDDs(const Input& in, int threads) {
+  std::vector<RDD<std::string_view>> rdds;
+  for (const auto& b : in.pool) {
+    auto parts = RDD<std::string_view>::parallelize(b.lines, static_cast<std::size_t>(threads));
+    rdds.push_back(detail::makeRDD<std::string_view>(parts.partitions(), detail::Owners{b.bytes}, nullptr));
+  }
+  return rdds;
+}
+
 // Adds a window's pairs and its top kTopN (count descending, then key) to `sum` as batch
 // `batchIndex`, as the loops rank theirs; returns the number of pairs. Used by the engine's
 // windowed workloads and by bench_series.
