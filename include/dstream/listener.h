@@ -11,11 +11,54 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dstream/export.h"
 #include "dstream/time.h"
 
 namespace dstream {
+
+// One input stream's share of a batch (Spark's StreamInputInfo). Input streams are numbered
+// from 0 in the order they were defined.
+struct StreamInputInfo {
+  int inputStreamId = 0;
+  std::string name;  // "socketTextStream localhost:9999", "textFileStream /data/in"...
+  std::int64_t numRecords = 0;
+};
+
+// One output operation of a batch (Spark's OutputOperationInfo). Output operations are
+// numbered from 0 in the order they were defined, and run in that order.
+struct OutputOperationInfo {
+  int id = 0;
+  std::string name;         // "pprint", "foreachRDD", "saveAsTextFiles"...
+  std::string description;  // where it was defined, when known
+  std::optional<Time> startTime;
+  std::optional<Time> endTime;
+  std::optional<std::string> failureReason;
+
+  std::optional<Duration> duration() const {
+    if (!startTime || !endTime) return std::nullopt;
+    return *endTime - *startTime;
+  }
+};
+
+// A receiver's state now (Spark's ReceiverInfo, plus the rate control's view of it).
+struct ReceiverInfo {
+  int inputStreamId = 0;
+  std::string name;      // "socketTextStream localhost:9999"
+  bool active = false;   // connected and reading
+  std::string location;  // the peer it reads from
+  std::optional<std::string> lastError;
+  std::optional<Time> lastErrorTime;
+  bool writeAheadLog = false;
+  std::int64_t recordsReceived = 0;
+  std::int64_t bytesReceived = 0;
+  std::int64_t recordsDropped = 0;      // over-long or truncated lines
+  double rateLimit = 0;                 // records/s it may take now; 0: unlimited
+  std::int64_t pendingBytes = 0;        // received, not yet taken by a batch
+  std::int64_t maxPendingBytes = 0;     // its byte limit; 0: unlimited
+  bool throttled = false;               // holding back now: at the rate or the byte limit
+};
 
 struct BatchInfo {
   Time batchTime;                             // the batch: data that arrived in [t - d, t)
@@ -25,6 +68,8 @@ struct BatchInfo {
   std::int64_t numInputRecords = 0;           // records from all input streams
   std::int64_t numBadRecords = 0;             // records reported bad while it ran
   std::optional<std::string> failureReason;   // set when the batch failed
+  std::vector<StreamInputInfo> streamIdToInputInfo;   // per input stream, by id
+  std::vector<OutputOperationInfo> outputOperationInfos;  // per output operation, by id
 
   // How long the batch waited for the previous one (Spark's scheduling delay).
   std::optional<Duration> schedulingDelay() const {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "dstream/clock.h"
 #include "dstream/log.h"
@@ -23,6 +24,10 @@ struct SocketStreamOptions {
   // crash loses no received line (doc/recovery.md). REQUIRES ssc.checkpoint(dir), else
   // start() throws Error(kFailedPrecondition).
   bool writeAheadLog = false;
+  // Received lines not yet taken by a batch may hold at most this many bytes; at the limit the
+  // receiver stops reading, so the data waits in the kernel and the sender (TCP flow control)
+  // and memory stays bounded whatever the burst. Not in Spark. 0 = unlimited.
+  std::size_t maxReceivedBytes = std::size_t{256} << 20;
 };
 
 // Settings of a textFileStream or binaryRecordsStream, with Spark's defaults.
@@ -33,6 +38,35 @@ struct FileStreamOptions {
   // then arrive one batch later. Either way, a file that grows after it was read is reported
   // as a bad record naming it and the bytes not read. Best: write elsewhere, then `mv` in.
   bool requireStableSize = false;
+  // At most this many new files (and, if set, bytes of them) per batch, oldest first; the rest
+  // wait for later batches, in order (Spark's maxFilesPerTrigger, in Structured Streaming).
+  // A single file larger than maxBytesPerBatch is still taken whole. 0 = unlimited.
+  std::int64_t maxFilesPerBatch = 0;
+  std::int64_t maxBytesPerBatch = 0;
+};
+
+// Spark's spark.streaming.backpressure.*: receivers read no faster than a PID estimator of
+// the rate the batches keep up with (doc/monitoring.md). Off by default, as in Spark.
+struct BackpressureOptions {
+  bool enabled = false;
+  // Records/s each receiver may take before the first estimate; 0: unlimited (Spark's
+  // default: not set). The receivers' maxRatePerSecond stays the ceiling throughout.
+  std::int64_t initialRate = 0;
+  double proportional = 1.0;  // spark.streaming.backpressure.pid.proportional
+  double integral = 0.2;      // spark.streaming.backpressure.pid.integral
+  double derived = 0.0;       // spark.streaming.backpressure.pid.derived
+  double minRate = 100.0;     // spark.streaming.backpressure.pid.minRate, records/s
+};
+
+// The Streaming UI, JSON API and Prometheus metrics (doc/monitoring.md), served by the
+// context while it runs. Read-only.
+struct UiOptions {
+  bool enabled = true;            // spark.ui.enabled
+  std::string appName;            // spark.app.name, shown by the UI and its API; empty: the program's name
+  std::string host = "127.0.0.1";  // the address to bind (Spark binds all; we bind loopback)
+  int port = 4040;                // spark.ui.port; when taken, the next free one is used
+  int maxRetries = 16;            // spark.port.maxRetries: ports tried after `port`
+  int retainedBatches = 1000;     // spark.streaming.ui.retainedBatches
 };
 
 struct ContextOptions {
@@ -50,6 +84,8 @@ struct ContextOptions {
   // from main() after awaitTermination() (see README, "Stopping on signals"). Default false,
   // as in Spark: the signals end the process at once, as they would without dstream.
   bool stopGracefullyOnShutdown = false;
+  BackpressureOptions backpressure{};
+  UiOptions ui{};
 };
 
 }  // namespace dstream

@@ -16,7 +16,9 @@
 
 #include "dstream/clock.h"
 #include "dstream/export.h"
+#include "dstream/listener.h"
 #include "dstream/log.h"
+#include "dstream/options.h"
 #include "dstream/time.h"
 
 namespace dstream::detail {
@@ -62,6 +64,12 @@ class DSTREAM_EXPORT Graph {
   // A source failed for good (Spark's reportError): the context stops, not gracefully, and
   // awaitTermination() rethrows `error`. Does not wait; safe from a receiver thread.
   virtual void reportError(std::exception_ptr error) = 0;
+
+  // Adds a listener, as StreamingContext::addStreamingListener does; sources use it for
+  // their rate control.
+  virtual void addListener(std::shared_ptr<StreamingListener> listener) = 0;
+  // The context's backpressure settings (options.h), for the sources' rate control.
+  virtual const BackpressureOptions& backpressure() const = 0;
 
  protected:
   virtual void registerNode(std::shared_ptr<Node> node) = 0;

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "dstream/detail/node.h"
+#include "dstream/listener.h"
 #include "dstream/time.h"
 
 namespace dstream::detail {
@@ -21,6 +24,14 @@ class InputNode {
   // The records this source put into batch `t`, which the engine has computed already;
   // 0 when the batch is not (or no longer) remembered. Never computes.
   virtual long recordsIn(Time t) const = 0;
+  // The input stream's id: its position among the context's sources (StreamInputInfo).
+  int inputStreamId() const { return inputStreamId_; }
+  void setInputStreamId(int id) { inputStreamId_ = id; }
+  // How the UI and the listeners name this input ("socketTextStream localhost:9999").
+  virtual std::string inputName() const = 0;
+  // A receiver's state now (the socket source); nullopt for sources without a receiver.
+  // Safe from any thread.
+  virtual std::optional<ReceiverInfo> receiverInfo() const { return std::nullopt; }
 
   // Checkpoint hooks (doc/recovery.md), called on the batch thread. A source that cannot be
   // replayed (queueStream) keeps the defaults: it writes nothing and restarts empty. The
@@ -39,6 +50,9 @@ class InputNode {
   virtual void readInputs(BinaryReader& /*r*/, Time /*upTo*/) {}
   // No batch before `oldest` will be re-read: logs of them may go.
   virtual void forgetInputsBefore(Time /*oldest*/) {}
+
+ private:
+  int inputStreamId_ = -1;  // set when the context registers the source
 };
 
 // The base of every source of elements T: a node with no parents that slides with the batch.
@@ -52,6 +66,7 @@ class SourceNode : public TypedNode<T>, public InputNode {
     auto rdd = this->remembered(t);
     return rdd ? rdd->count() : 0;
   }
+  std::string inputName() const override { return this->kind(); }
 };
 
 }  // namespace dstream::detail
