@@ -43,6 +43,15 @@ FileStreamScanner::FileStreamScanner(const std::string& directory, FileScannerOp
     throw Error(ErrorCode::kInvalidArgument,
                 fmt::format("{} {}: the batch duration must be positive", options_.source, directory));
   }
+  auto checkCap = [&](std::int64_t value, const char* setting) {
+    if (value < 0) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  fmt::format("{} {}: FileStreamOptions.{} is {}; it must be >= 0 (0: unlimited)", options_.source,
+                              directory, setting, value));
+    }
+  };
+  checkCap(options_.maxFilesPerBatch, "maxFilesPerBatch");
+  checkCap(options_.maxBytesPerBatch, "maxBytesPerBatch");
   Duration d = options_.batchDuration;
   Duration remember = std::max({options_.rememberDuration, d, kMinRememberDuration});
   rememberDuration_ = d * ((remember.count() + d.count() - 1) / d.count());
@@ -110,6 +119,7 @@ std::vector<std::filesystem::path> FileStreamScanner::findNewFiles(Time batchTim
       checkUnchanged(path, seen->second, size, modTime);
       continue;
     }
+    if (backlogPaths_.contains(path.string())) continue;  // found before, waiting for its batch
     if (modTime < threshold || modTime >= batchTime) continue;
     // Written to during the last batch: it may still be being written.
     if (options_.requireStableSize && modTime >= batchTime - options_.batchDuration) continue;
@@ -119,14 +129,38 @@ std::vector<std::filesystem::path> FileStreamScanner::findNewFiles(Time batchTim
     logLine(LogLevel::kWarning,
             options_.source + " " + directory_.string() + ": cannot list the directory: " + ec.message());
   }
-  std::sort(found.begin(), found.end());
-  std::vector<std::filesystem::path> selected;
-  selected.reserve(found.size());
-  for (auto& [modTime, path, size] : found) {
-    remembered_.push_back({path.string(), modTime, batchTime, size});
-    rememberedPaths_[path.string()] = Seen{size, size, modTime};
-    selected.push_back(std::move(path));
+  for (auto& [modTime, path, size] : found) backlog_.push_back({path.string(), modTime, Time{}, size});
+  auto older = [](const FileScannerState::RememberedFile& a, const FileScannerState::RememberedFile& b) {
+    return std::tie(a.modTime, a.path) < std::tie(b.modTime, b.path);
+  };
+  std::stable_sort(backlog_.begin(), backlog_.end(), older);
+  // Take the oldest, up to the caps; a first file over the byte cap is taken alone.
+  std::size_t take = 0;
+  std::int64_t bytes = 0;
+  for (; take < backlog_.size(); ++take) {
+    if (options_.maxFilesPerBatch > 0 && static_cast<std::int64_t>(take) >= options_.maxFilesPerBatch) break;
+    FileScannerState::RememberedFile& f = backlog_[take];
+    if (f.size < 0) {  // restored from a checkpoint, which keeps no sizes
+      std::error_code sizeError;
+      auto now = std::filesystem::file_size(f.path, sizeError);
+      f.size = sizeError ? 0 : static_cast<std::int64_t>(now);
+    }
+    std::int64_t size = f.size;
+    if (options_.maxBytesPerBatch > 0 && take > 0 && bytes + size > options_.maxBytesPerBatch) break;
+    bytes += size;
   }
+  std::vector<std::filesystem::path> selected;
+  selected.reserve(take);
+  for (std::size_t i = 0; i < take; ++i) {
+    FileScannerState::RememberedFile& f = backlog_[i];
+    f.batchTime = batchTime;
+    rememberedPaths_[f.path] = Seen{f.size, f.size, f.modTime};
+    selected.emplace_back(f.path);
+    remembered_.push_back(std::move(f));
+  }
+  backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(take));
+  backlogPaths_.clear();
+  for (std::size_t i = 0; i < backlog_.size(); ++i) backlogPaths_[backlog_[i].path] = i;
   return selected;
 }
 
@@ -154,13 +188,16 @@ std::int64_t FileStreamScanner::selectedSize(const std::filesystem::path& path) 
   return it == rememberedPaths_.end() ? -1 : it->second.readSize;
 }
 
-FileScannerState FileStreamScanner::state() const { return {startTime_, remembered_}; }
+FileScannerState FileStreamScanner::state() const { return {startTime_, remembered_, backlog_}; }
 
 void FileStreamScanner::restore(const FileScannerState& state) {
   startTime_ = state.startTime;
   remembered_ = state.files;
   rememberedPaths_.clear();
   for (const auto& f : remembered_) rememberedPaths_[f.path] = Seen{f.size, f.size, f.modTime};
+  backlog_ = state.backlog;
+  backlogPaths_.clear();
+  for (std::size_t i = 0; i < backlog_.size(); ++i) backlogPaths_[backlog_[i].path] = i;
 }
 
 }  // namespace dstream::detail

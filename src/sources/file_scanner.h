@@ -21,6 +21,12 @@
 // once per change, while the name is remembered. With requireStableSize a file is selected
 // only once it has not been modified for a whole batch duration.
 //
+// Caps (maxFilesPerBatch, maxBytesPerBatch): a batch takes at most that many of the files
+// found, oldest first in the order above; the rest wait in a backlog, in order, for the next
+// batches, even once they are older than the remember window (they were found in time). A
+// file larger than maxBytesPerBatch is still taken whole, alone. The backlog is part of the
+// scanner's state, so it survives a restart from a checkpoint.
+//
 // Times are taken as given (the engine's Clock); modification times are the files' own, in
 // milliseconds, so tests place a file in a batch window by setting its mtime.
 // Thread-safety: none; the engine's generator thread owns a scanner.
@@ -55,6 +61,10 @@ struct FileScannerOptions {
 
   // The stream the scanner serves, in messages: "textFileStream", "binaryRecordsStream".
   std::string source = "textFileStream";
+
+  // At most this many files, and bytes of them, per batch (FileStreamOptions); 0: unlimited.
+  std::int64_t maxFilesPerBatch = 0;
+  std::int64_t maxBytesPerBatch = 0;
 };
 
 // The scanner's memory, for checkpoints. Plain data; the checkpoint code serialises it.
@@ -67,13 +77,16 @@ struct FileScannerState {
   };
   Time startTime{};
   std::vector<RememberedFile> files;  // in selection order
+  // Found, not yet taken (caps): in the order they will be taken; batchTime unused.
+  std::vector<RememberedFile> backlog;
 };
 
 class FileStreamScanner {
  public:
   // `directory` is a local path or a file:// URI (file:///tmp/in, file:/tmp/in,
   // file://localhost/tmp/in). Throws Error(kInvalidArgument) for any other scheme (hdfs://,
-  // s3a://, ...) or a file URI naming another host, and for a non-positive batch duration.
+  // s3a://, ...) or a file URI naming another host, for a non-positive batch duration, and
+  // for negative caps (naming FileStreamOptions.maxFilesPerBatch or maxBytesPerBatch).
   FileStreamScanner(const std::string& directory, FileScannerOptions options);
 
   const std::filesystem::path& directory() const { return directory_; }
@@ -86,12 +99,15 @@ class FileStreamScanner {
   void start(Time startTime);
 
   // Returns the newly selected files for batch t, sorted by modification time then name, and
-  // remembers them. A directory that cannot be listed any more yields no files (logged).
+  // remembers them; with caps, the oldest of the backlog and the new files, up to the caps. A directory that cannot be listed any more yields no files (logged).
   // REQUIRES: start() or restore() was called; batch times passed in increase.
   std::vector<std::filesystem::path> findNewFiles(Time batchTime);
 
   // The size `path` had when findNewFiles selected it (the bytes to read), or -1 if unknown.
   std::int64_t selectedSize(const std::filesystem::path& path) const;
+
+  // Files found and waiting for a batch (caps).
+  std::size_t backlogFiles() const { return backlog_.size(); }
 
   FileScannerState state() const;
   // Replaces the memory with `state` (recovery from a checkpoint); no start() needed after.
@@ -115,6 +131,8 @@ class FileStreamScanner {
   Time startTime_{};
   std::vector<FileScannerState::RememberedFile> remembered_;  // in selection order
   std::unordered_map<std::string, Seen> rememberedPaths_;     // the paths of remembered_
+  std::vector<FileScannerState::RememberedFile> backlog_;     // found, not taken; in order
+  std::unordered_map<std::string, std::size_t> backlogPaths_;  // the paths of backlog_
 };
 
 // Parses a file stream's directory argument; see the FileStreamScanner constructor. `source`

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "dstream/error.h"
 #include "dstream/serialize.h"
@@ -48,7 +49,11 @@ FileInputNode::FileInputNode(Graph* graph, const std::string& directory, FileStr
       scanner_(directory, FileScannerOptions{.batchDuration = graph->batchDuration(),
                                              .newFilesOnly = options.newFilesOnly,
                                              .requireStableSize = options.requireStableSize,
-                                             .source = kind()}) {}
+                                             .source = kind(),
+                                             .maxFilesPerBatch = options.maxFilesPerBatch,
+                                             .maxBytesPerBatch = options.maxBytesPerBatch}) {}
+
+std::string FileInputNode::inputName() const { return kind() + " " + scanner_.directory().string(); }
 
 void FileInputNode::startInput() {
   if (replay_.recovering()) {
@@ -103,12 +108,14 @@ void FileInputNode::clearOldData(Time t) {
 
 void FileInputNode::prepareCheckpointing(const std::filesystem::path&, Duration keepFor) { replay_.keepFor(keepFor); }
 
-// The files per batch, then the scanner's memory: its start time and the files it selected.
+// The files per batch, then the scanner's memory: its start time, the files it selected, and
+// the files found but not yet taken (caps; absent in checkpoints written before them).
 void FileInputNode::writeInputs(BinaryWriter& w, Time after, Time upTo) const {
   replay_.write(w, after, upTo);
   FileScannerState state = scanner_.state();
   w.write(state.startTime);
   w.write(state.files);
+  w.write(state.backlog);
 }
 
 void FileInputNode::readInputs(BinaryReader& r, Time upTo) {
@@ -116,6 +123,7 @@ void FileInputNode::readInputs(BinaryReader& r, Time upTo) {
   FileScannerState state;
   state.startTime = r.read<Time>();
   state.files = r.read<std::vector<FileScannerState::RememberedFile>>();
+  if (!r.atEnd()) state.backlog = r.read<std::vector<FileScannerState::RememberedFile>>();
   if (!r.atEnd()) r.fail("unexpected trailing bytes");
   scanner_.restore(state);
   replay_.recover(std::move(batches), upTo);
@@ -134,6 +142,14 @@ SocketInputNode::SocketInputNode(Graph* graph, const std::string& host, int port
                 "socketTextStream: port " + std::to_string(port) + " is not in 1..65535");
   }
   if (host.empty()) throw Error(ErrorCode::kInvalidArgument, "socketTextStream: the host is empty");
+  if (options.maxReceivedBytes > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "socketTextStream " + address_ + ": SocketStreamOptions.maxReceivedBytes is " +
+                    std::to_string(options.maxReceivedBytes) +
+                    " (a negative number converted?); it must be 0 (unlimited) or a byte count below 2^63");
+  }
+  const BackpressureOptions& backpressure = graph->backpressure();
+  if (backpressure.enabled) PidRateEstimator::validate(backpressure);
   SocketReceiverOptions ro;
   ro.host = host;
   ro.port = port;
@@ -142,6 +158,8 @@ SocketInputNode::SocketInputNode(Graph* graph, const std::string& host, int port
   ro.retryInterval = options.retryInterval;
   ro.maxLineBytes = options.maxLineBytes;
   ro.maxRatePerSecond = options.maxRatePerSecond;
+  ro.initialRate = backpressure.enabled ? backpressure.initialRate : 0;
+  ro.maxReceivedBytes = options.maxReceivedBytes;
   // A receiver that dies (its write-ahead log cannot be written) stops the context with the
   // error, naming the stream, instead of leaving every later batch empty (Spark's reportError).
   ro.onFailure = [graph, address = address_](std::exception_ptr e) {
@@ -159,11 +177,44 @@ SocketInputNode::SocketInputNode(Graph* graph, const std::string& host, int port
     graph->reportError(std::make_exception_ptr(
         Error(code, "socketTextStream " + address + ": the receiver stopped: " + what)));
   };
-  receiver_ = std::make_unique<SocketLineReceiver>(std::move(ro), graph->clock(), queue_);
+  receiver_ = std::make_shared<SocketLineReceiver>(std::move(ro), graph->clock(), queue_);
 }
 
-void SocketInputNode::startInput() { receiver_->start(); }
+void SocketInputNode::startInput() {
+  if (graph().backpressure().enabled && !rateController_) {
+    std::weak_ptr<SocketLineReceiver> receiver = receiver_;
+    rateController_ = std::make_shared<ReceiverRateController>(
+        inputStreamId(), graph().batchDuration(), graph().backpressure(), [receiver](double rate) {
+          if (auto r = receiver.lock()) r->setRate(rate);
+        });
+    graph().addListener(rateController_);
+  }
+  receiver_->start();
+}
+
 void SocketInputNode::stopInput() { receiver_->stop(); }
+
+std::optional<ReceiverInfo> SocketInputNode::receiverInfo() const {
+  SocketReceiverStats s = receiver_->stats();
+  ReceiverInfo info;
+  info.inputStreamId = inputStreamId();
+  info.name = inputName();
+  info.active = s.connected;
+  info.location = receiver_->address();
+  if (!s.lastError.empty()) {
+    info.lastError = s.lastError;
+    info.lastErrorTime = s.lastErrorTime;
+  }
+  info.writeAheadLog = options_.writeAheadLog;
+  info.recordsReceived = s.linesReceived;
+  info.bytesReceived = s.bytesReceived;
+  info.recordsDropped = s.linesDropped;
+  info.rateLimit = receiver_->rateLimit();
+  info.pendingBytes = queue_.pendingBytes() + s.bufferedBytes;
+  info.maxPendingBytes = static_cast<std::int64_t>(options_.maxReceivedBytes);
+  info.throttled = s.throttled;
+  return info;
+}
 
 namespace {
 

@@ -17,6 +17,7 @@
 #include "dstream/detail/node.h"
 #include "dstream/options.h"
 #include "sources/file_scanner.h"
+#include "sources/rate_controller.h"
 #include "sources/received_block_queue.h"
 #include "sources/replay_log.h"
 #include "sources/socket_receiver.h"
@@ -44,6 +45,7 @@ class FileInputNode final : public SourceNode<std::string_view> {
                 std::int64_t recordLength = 0);
 
   void startInput() override;
+  std::string inputName() const override;
 
   FileStreamScanner& scanner() { return scanner_; }
   void clearOldData(Time t) override;
@@ -68,12 +70,21 @@ struct WalRecordsCodec {
   static std::vector<RecordHandle> read(BinaryReader& r);
 };
 
+// socketTextStream. With the context's backpressure enabled, startInput() also registers a
+// ReceiverRateController for this stream, so the receiver reads no faster than the batches
+// keep up with; options.maxReceivedBytes bounds what it holds for batches either way.
+// Throws Error(kInvalidArgument) naming the setting for bad options (socket_receiver.h,
+// BackpressureOptions).
 class SocketInputNode final : public SourceNode<std::string_view> {
  public:
   SocketInputNode(Graph* graph, const std::string& host, int port, SocketStreamOptions options);
 
   void startInput() override;
   void stopInput() override;
+  std::string inputName() const override { return kind() + " " + address_; }
+  std::optional<ReceiverInfo> receiverInfo() const override;
+  // The rate control, once started with backpressure; null otherwise.
+  const ReceiverRateController* rateController() const { return rateController_.get(); }
 
   ReceivedBlockQueue& queue() { return queue_; }
   SocketLineReceiver& receiver() { return *receiver_; }
@@ -95,7 +106,8 @@ class SocketInputNode final : public SourceNode<std::string_view> {
   const SocketStreamOptions options_;
   const std::string address_;  // "host:port", for messages
   ReceivedBlockQueue queue_;
-  std::unique_ptr<SocketLineReceiver> receiver_;
+  std::shared_ptr<SocketLineReceiver> receiver_;  // shared with the rate controller's publish
+  std::shared_ptr<ReceiverRateController> rateController_;  // set by startInput with backpressure
   std::unique_ptr<WriteAheadLog> wal_;  // null without options_.writeAheadLog
   bool requeueing_ = false;             // recovery re-adds logged blocks: do not log them twice
   std::mutex handlesMu_;

@@ -13,6 +13,7 @@ void ReceivedBlockQueue::add(Time batchTime, LineBlockPtr block) {
   {
     std::lock_guard lock(mu_);
     receivedRecords_ += static_cast<std::int64_t>(block->lines.size());
+    pendingBytes_ += static_cast<std::int64_t>(block->bytes.size());
     blocks_.push_back(Entry{batchTime, std::move(block)});
   }
   changed_.notify_all();
@@ -20,16 +21,20 @@ void ReceivedBlockQueue::add(Time batchTime, LineBlockPtr block) {
 
 std::vector<LineBlockPtr> ReceivedBlockQueue::takeUpTo(Time batchTime) {
   std::vector<LineBlockPtr> taken;
-  std::lock_guard lock(mu_);
-  std::deque<Entry> kept;
-  for (auto& entry : blocks_) {
-    if (entry.batchTime <= batchTime) {
-      taken.push_back(std::move(entry.block));
-    } else {
-      kept.push_back(std::move(entry));
+  {
+    std::lock_guard lock(mu_);
+    std::deque<Entry> kept;
+    for (auto& entry : blocks_) {
+      if (entry.batchTime <= batchTime) {
+        pendingBytes_ -= static_cast<std::int64_t>(entry.block->bytes.size());
+        taken.push_back(std::move(entry.block));
+      } else {
+        kept.push_back(std::move(entry));
+      }
     }
+    blocks_ = std::move(kept);
   }
-  blocks_ = std::move(kept);
+  if (!taken.empty()) changed_.notify_all();  // a receiver at its byte limit may read again
   return taken;
 }
 
@@ -41,6 +46,17 @@ std::int64_t ReceivedBlockQueue::receivedRecords() const {
 std::size_t ReceivedBlockQueue::pendingBlocks() const {
   std::lock_guard lock(mu_);
   return blocks_.size();
+}
+
+std::int64_t ReceivedBlockQueue::pendingBytes() const {
+  std::lock_guard lock(mu_);
+  return pendingBytes_;
+}
+
+std::int64_t ReceivedBlockQueue::waitForRoom(std::int64_t limit, std::stop_token stop) const {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, stop, [&] { return pendingBytes_ < limit || blocks_.empty(); });
+  return pendingBytes_;
 }
 
 bool ReceivedBlockQueue::waitForReceivedRecords(std::int64_t n, Duration timeout) const {

@@ -2,6 +2,9 @@
 // to takes them (Spark's ReceivedBlockTracker, without the per-stream bookkeeping). A receiver
 // thread calls add(batchTime, block); the engine calls takeUpTo(t) when batch t runs.
 //
+// It also counts the bytes it holds, so that a receiver can stop reading at a byte limit and
+// wait, woken by takeUpTo(), until a batch has made room (SocketStreamOptions.maxReceivedBytes).
+//
 // Ownership: the queue keeps a shared reference to each block until it is taken.
 // Thread-safety: every method may be called from any thread. The beforeAdd hook is fixed at
 // construction and runs on the adding thread, outside the lock.
@@ -12,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <vector>
 
 #include "dstream/detail/line_block.h"
@@ -44,6 +48,13 @@ class ReceivedBlockQueue {
 
   // The number of blocks currently stored.
   std::size_t pendingBlocks() const;
+  // The bytes of the blocks currently stored (received, not yet taken by a batch).
+  std::int64_t pendingBytes() const;
+
+  // Blocks until the stored blocks hold fewer than `limit` bytes, or none is stored (nothing a
+  // batch could take to make room), or `stop` is requested. Returns the pending bytes then.
+  // Woken by takeUpTo(), not by polling.
+  std::int64_t waitForRoom(std::int64_t limit, std::stop_token stop) const;
 
   // Blocks until receivedRecords() >= n or `timeout` passes (real time). Returns whether the
   // count was reached. Tests use it to know that data arrived before advancing a ManualClock.
@@ -57,9 +68,10 @@ class ReceivedBlockQueue {
 
   const BeforeAdd beforeAdd_;
   mutable std::mutex mu_;
-  mutable std::condition_variable changed_;
+  mutable std::condition_variable_any changed_;  // any: waitForRoom waits on a stop_token
   std::deque<Entry> blocks_;          // guarded by mu_; in arrival order
   std::int64_t receivedRecords_ = 0;  // guarded by mu_
+  std::int64_t pendingBytes_ = 0;     // guarded by mu_; the bytes of blocks_
 };
 
 }  // namespace dstream::detail

@@ -69,6 +69,25 @@ SocketLineReceiver::SocketLineReceiver(SocketReceiverOptions options, Clock& clo
   if (options_.blockInterval <= Duration::zero()) invalid("the block interval must be positive");
   if (options_.retryInterval <= Duration::zero()) invalid("the retry interval must be positive");
   if (options_.maxRatePerSecond < 0) invalid("maxRatePerSecond must be >= 0 (0: unlimited)");
+  if (options_.initialRate < 0) invalid("initialRate must be >= 0 (0: maxRatePerSecond)");
+  double ceiling = static_cast<double>(options_.maxRatePerSecond);
+  double initial = static_cast<double>(options_.initialRate);
+  rateLimit_ = initial > 0 && (ceiling == 0 || initial < ceiling) ? initial : ceiling;
+}
+
+void SocketLineReceiver::setRate(double recordsPerSecond) {
+  if (!(recordsPerSecond > 0)) return;
+  double ceiling = static_cast<double>(options_.maxRatePerSecond);
+  rateLimit_.store(ceiling > 0 ? std::min(recordsPerSecond, ceiling) : recordsPerSecond, std::memory_order_relaxed);
+}
+
+std::int64_t SocketLineReceiver::pendingBytes() const {
+  std::int64_t buffered;
+  {
+    std::lock_guard lock(mu_);
+    buffered = stats_.bufferedBytes;
+  }
+  return queue_.pendingBytes() + buffered;
 }
 
 SocketLineReceiver::~SocketLineReceiver() { stop(); }
@@ -121,6 +140,7 @@ void SocketLineReceiver::run(std::stop_token stop) {
       seal(clock_.now());
       updateStats([&](SocketReceiverStats& s) {
         s.connected = false;
+        s.throttled = false;
         s.linesDropped = splitter_.linesDropped();
       });
       if (!stop.stop_requested()) retryLater(reason, stop);
@@ -140,6 +160,9 @@ void SocketLineReceiver::run(std::stop_token stop) {
       std::lock_guard lock(mu_);
       failure_ = std::current_exception();
       stats_.connected = false;
+      stats_.throttled = false;
+      stats_.lastError = "receiver stopped: " + what;
+      stats_.lastErrorTime = clock_.now();
     }
     if (options_.onFailure) options_.onFailure(std::current_exception());
   }
@@ -147,12 +170,12 @@ void SocketLineReceiver::run(std::stop_token stop) {
 }
 
 std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
-  tokens_ = std::max(1.0, static_cast<double>(options_.maxRatePerSecond) / 10);
+  tokens_ = std::max(1.0, rateLimit() / 10);
   lastRefill_ = clock_.now();
   while (!stop.stop_requested()) {
     std::size_t want = kRecvBytes;
-    if (options_.maxRatePerSecond > 0) {
-      if (!awaitRateBudget(stop)) return "";
+    if (rateLimit() > 0) {
+      if (!awaitRateBudget(fd, stop)) return "";
       // Read about as many lines as the budget allows, so that the kernel, not our buffer,
       // holds the rest of what the sender has written.
       double lines = static_cast<double>(splitter_.linesProduced());
@@ -163,12 +186,17 @@ std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
     // A full block is sealed rather than grown (unless one long line fills it).
     if (splitter_.tailRoom() < kMinRecvBytes && splitter_.pendingLines() > 0) seal(clock_.now());
     if (splitter_.tailRoom() >= kMinRecvBytes) want = std::min(want, splitter_.tailRoom());
+    if (options_.maxReceivedBytes > 0) {
+      want = awaitByteRoom(fd, want, stop);
+      if (want == 0) return "";
+    }
     // Straight into the open block; wait (poll) only when nothing is there.
     ssize_t n = ::recv(fd, splitter_.tailForOverwrite(want), want, MSG_DONTWAIT);
     if (n == 0) return std::string(kClosedByServer);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return describeErrno(errno);
+      updateStats([](SocketReceiverStats& s) { s.throttled = false; });  // caught up with the sender
       pollfd p{fd, POLLIN, 0};
       int ready = ::poll(&p, 1, kPollMillis);
       if (ready < 0 && errno != EINTR) return describeErrno(errno);
@@ -187,19 +215,57 @@ std::string SocketLineReceiver::readConnection(int fd, std::stop_token stop) {
     std::int64_t before = splitter_.linesProduced();
     splitter_.commit(static_cast<std::size_t>(n));
     tokens_ -= static_cast<double>(splitter_.linesProduced() - before);
+    auto buffered = static_cast<std::int64_t>(splitter_.bufferedBytes());
+    std::int64_t pending = queue_.pendingBytes() + buffered;
     updateStats([&](SocketReceiverStats& s) {
       s.bytesReceived += n;
       s.linesDropped = splitter_.linesDropped();
+      s.bufferedBytes = buffered;
+      s.peakPendingBytes = std::max(s.peakPendingBytes, pending);
     });
     if (now - lastSeal_ >= options_.blockInterval) seal(now);
   }
   return "";
 }
 
-bool SocketLineReceiver::awaitRateBudget(std::stop_token stop) {
-  const double rate = static_cast<double>(options_.maxRatePerSecond);
-  const double burst = std::max(1.0, rate / 10);
-  for (;;) {
+namespace {
+// Whether the sender has bytes waiting for us in the kernel.
+bool dataWaiting(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+}  // namespace
+
+void SocketLineReceiver::noteHoldingBack(int fd, bool atByteLimit) {
+  if (!dataWaiting(fd)) return;
+  updateStats([&](SocketReceiverStats& s) {
+    s.throttled = true;
+    ++(atByteLimit ? s.byteLimitWaits : s.rateWaits);
+  });
+}
+
+std::size_t SocketLineReceiver::awaitByteRoom(int fd, std::size_t want, std::stop_token stop) {
+  const auto limit = static_cast<std::int64_t>(options_.maxReceivedBytes);
+  auto buffered = [&] { return static_cast<std::int64_t>(splitter_.bufferedBytes()); };
+  std::int64_t pending = queue_.pendingBytes() + buffered();
+  if (pending >= limit) {
+    // Let a batch take what is complete, then sleep until one does.
+    if (splitter_.pendingLines() > 0) seal(clock_.now());
+    noteHoldingBack(fd, true);
+    pending = queue_.waitForRoom(limit - buffered(), stop) + buffered();
+    if (stop.stop_requested()) return 0;
+  }
+  // Nothing queued and still at the limit: the open block is one partial line, which only
+  // reading can complete (or drop, past maxLineBytes).
+  if (pending >= limit) return std::min(want, kMinRecvBytes);
+  return std::min(want, static_cast<std::size_t>(limit - pending));
+}
+
+bool SocketLineReceiver::awaitRateBudget(int fd, std::stop_token stop) {
+  for (bool noted = false;;) {
+    const double rate = rateLimit();
+    if (rate <= 0) return true;  // no limit any more
+    const double burst = std::max(1.0, rate / 10);
     Time now = clock_.now();
     double elapsed = std::chrono::duration<double>(now - lastRefill_).count();
     tokens_ = std::min(burst, tokens_ + rate * elapsed);
@@ -207,6 +273,10 @@ bool SocketLineReceiver::awaitRateBudget(std::stop_token stop) {
     if (tokens_ >= 1) return true;
     // Out of budget: publish what we have, then sleep on the Clock until one record is due.
     seal(now);
+    if (!noted) {
+      noteHoldingBack(fd, false);
+      noted = true;
+    }
     auto wait = Duration(static_cast<Duration::rep>(std::ceil((1 - tokens_) / rate * 1000)));
     if (!clock_.waitUntil(now + std::max(wait, Duration(1)), stop) && stop.stop_requested()) {
       return false;
@@ -219,6 +289,10 @@ void SocketLineReceiver::seal(Time now, std::size_t unsplit) {
   LineBlockPtr block = splitter_.sealBlock(unsplit);
   if (!block) return;
   auto lines = static_cast<std::int64_t>(block->lines.size());
+  // The open block shrinks before the queue grows, so that pendingBytes() never counts the
+  // sealed bytes twice.
+  auto buffered = static_cast<std::int64_t>(splitter_.bufferedBytes());
+  updateStats([&](SocketReceiverStats& s) { s.bufferedBytes = buffered; });
   queue_.add(currentBatch_, std::move(block));
   updateStats([&](SocketReceiverStats& s) { s.linesReceived += lines; });
 }
@@ -228,7 +302,13 @@ void SocketLineReceiver::retryLater(const std::string& reason, std::stop_token s
   (options_.log ? options_.log : logToContext)(
       fmt::format("dstream: socketTextStream {}: {}; retrying in {}", address_, reason,
                   formatDuration(options_.retryInterval)));
-  updateStats([](SocketReceiverStats& s) { ++s.retries; });
+  updateStats([&](SocketReceiverStats& s) {
+    ++s.retries;
+    if (!reason.empty()) {
+      s.lastError = reason;
+      s.lastErrorTime = clock_.now();
+    }
+  });
   clock_.waitUntil(deadline, stop);
 }
 

@@ -14,6 +14,16 @@
 // stream's lines become visible at once), when the connection ends, and on stop(). A batch
 // therefore usually gets several blocks: several partitions.
 //
+// Rate and memory (backpressure): the receiver takes at most rateLimit() records/s (a token
+// bucket on the Clock; setRate() changes it while running, as Spark's RateLimiter.updateRate,
+// never above maxRatePerSecond), and holds at most maxReceivedBytes of lines that no batch has
+// taken yet (queued blocks plus the open one). Over either budget it stops reading: the data
+// waits in the kernel and in the sender, whose writes TCP flow control slows; nothing is dropped.
+// At the byte limit it seals its open block and sleeps until a batch takes blocks (woken by
+// ReceivedBlockQueue::takeUpTo) or stop(). Reads are cut to the room left, so pending bytes stay
+// within the limit; only a partial line with nothing queued is read past it (a line can only
+// be completed by reading), up to maxLineBytes plus one read.
+//
 // Connection refused or lost: one line is logged per attempt ("dstream: socketTextStream
 // localhost:9999: connection refused; retrying in 2s"), the receiver waits retryInterval on
 // the Clock (so a ManualClock decides when it retries), reconnects, and the stream goes on.
@@ -25,11 +35,13 @@
 // Thread-safety: start(), stop() and the stats may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -60,7 +72,15 @@ struct SocketReceiverOptions {
 
   // Records per second, paced on the Clock (spark.streaming.receiver.maxRate); 0: unlimited.
   // While over budget the receiver stops reading, so TCP backpressure slows the sender.
+  // The ceiling of every rate set later with setRate().
   std::int64_t maxRatePerSecond = 0;
+
+  // The rate before the first setRate() (spark.streaming.backpressure.initialRate), capped by
+  // maxRatePerSecond; 0: maxRatePerSecond.
+  std::int64_t initialRate = 0;
+
+  // The most bytes of received lines not yet taken by a batch; 0: unlimited.
+  std::size_t maxReceivedBytes = 0;
 
   // Where the one-line connection reports go; the default is the log sink of the context
   // that started the receiver (log.h), or stderr outside a context.
@@ -78,6 +98,15 @@ struct SocketReceiverStats {
   std::int64_t connections = 0;   // successful connects
   std::int64_t retries = 0;       // retry waits begun after a refused or lost connection
   bool connected = false;
+  std::string lastError;          // why the last connection attempt failed or ended; "" if none
+  std::optional<Time> lastErrorTime;  // on the Clock
+  std::int64_t bufferedBytes = 0;     // in the open block, not yet queued
+  std::int64_t peakPendingBytes = 0;  // the most queued plus open bytes seen after a read
+  std::int64_t byteLimitWaits = 0;    // times it stopped reading at maxReceivedBytes
+  std::int64_t rateWaits = 0;         // times it stopped reading with data waiting, over its rate
+  // Holding data back now: it stopped reading (rate or byte limit) while data was waiting in
+  // the kernel, and has not caught up with the sender since.
+  bool throttled = false;
 };
 
 class SocketLineReceiver {
@@ -102,6 +131,15 @@ class SocketLineReceiver {
 
   // A consistent snapshot of the counters.
   SocketReceiverStats stats() const;
+
+  // Sets the records/s the receiver may take from now on (the rate controller's estimate),
+  // capped by maxRatePerSecond; a rate <= 0 is ignored (Spark's RateLimiter.updateRate).
+  void setRate(double recordsPerSecond);
+  // The records/s it may take now; 0: unlimited.
+  double rateLimit() const { return rateLimit_.load(std::memory_order_relaxed); }
+  std::size_t maxReceivedBytes() const { return options_.maxReceivedBytes; }
+  // Bytes received and not yet taken by a batch: queued blocks plus the open block.
+  std::int64_t pendingBytes() const;
   bool connected() const { return stats().connected; }
 
   // The exception that ended the receiver thread (a throwing beforeAdd hook), or null; it
@@ -119,7 +157,12 @@ class SocketLineReceiver {
   // Reads one connection until it ends; returns why it ended ("" when stopped).
   std::string readConnection(int fd, std::stop_token stop);
   // Returns false when stopped while waiting for rate budget.
-  bool awaitRateBudget(std::stop_token stop);
+  bool awaitRateBudget(int fd, std::stop_token stop);
+  // At the byte limit: seals, then waits until a batch makes room. Returns the bytes that
+  // may be read now (0 when stopped); at most `want`.
+  std::size_t awaitByteRoom(int fd, std::size_t want, std::stop_token stop);
+  // Records that the receiver starts holding back, if the sender has data waiting.
+  void noteHoldingBack(int fd, bool atByteLimit);
   // Seals the open block; `unsplit` bytes just read into it but not split yet move to the
   // next block (LineSplitter::sealBlock).
   void seal(Time now, std::size_t unsplit = 0);
@@ -140,6 +183,7 @@ class SocketLineReceiver {
   double tokens_ = 0;  // rate budget in records; may go negative after a large chunk
   Time lastRefill_{};
   std::int64_t bytesRead_ = 0;
+  std::atomic<double> rateLimit_{0};  // records/s; 0: unlimited. Set by any thread.
 
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;

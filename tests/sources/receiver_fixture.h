@@ -37,6 +37,8 @@ struct LogSink {
 
 struct FixtureOptions {
   std::int64_t maxRate = 0;
+  std::int64_t initialRate = 0;
+  std::size_t maxReceivedBytes = 0;
   std::size_t maxLineBytes = 1 << 20;
   bool listening = true;  // false: the server holds its port, connects are refused
 };
@@ -53,6 +55,8 @@ struct Fixture {
                   .retryInterval = Seconds(2),
                   .maxLineBytes = o.maxLineBytes,
                   .maxRatePerSecond = o.maxRate,
+                  .initialRate = o.initialRate,
+                  .maxReceivedBytes = o.maxReceivedBytes,
                   .log = log.fn()},
                  clock, queue) {}
 
