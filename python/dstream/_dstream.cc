@@ -282,12 +282,16 @@ PYBIND11_MODULE(_dstream, m) {
 
   py::class_<Context> context(m, "Context");
   context
-      .def(py::init<const std::string&, double, std::optional<double>, int>(), py::arg("master"), py::arg("batchSeconds"),
-           py::arg("manualClockStart") = py::none(), py::arg("logLevel") = static_cast<int>(dstream::LogLevel::kInfo))
+      .def(py::init<const std::string&, double, std::optional<double>, int, const py::dict&>(), py::arg("master"),
+           py::arg("batchSeconds"), py::arg("manualClockStart") = py::none(),
+           py::arg("logLevel") = static_cast<int>(dstream::LogLevel::kInfo), py::arg("engine") = py::dict())
       .def("setLogLevel", &Context::setLogLevel)
       .def("textFileStream", [](Context& c, const std::string& dir) { return c.ssc().textFileStream(dir); })
       .def("socketTextStream",
-           [](Context& c, const std::string& host, int port) { return c.ssc().socketTextStream(host, port); })
+           [](Context& c, const std::string& host, int port) {
+             return c.ssc().socketTextStream(host, port, c.socketOptions());
+           })
+      .def("uiWebUrl", [](Context& c) { return c.ssc().uiWebUrl(); })
       .def("queueStream",
            [](Context& c, std::shared_ptr<Queue> q, bool oneAtATime, const py::object& defaultParts) {
              std::optional<Rdd> def;

@@ -91,11 +91,19 @@ class SparkContext:
         self._logLevel = _LOG_LEVELS["INFO"]
         self._logListeners = []  # the streaming contexts' setLogLevel
         self._checkpointDir = None
+        self._uiWebUrl = None  # set by the StreamingContext, which serves the UI
         SparkContext._active = self
 
     @property
     def defaultParallelism(self):
         return self._parallelism
+
+    @property
+    def uiWebUrl(self):
+        """pyspark's sc.uiWebUrl: the web UI of the StreamingContext made on this context
+        ("http://127.0.0.1:4040"), or None (spark.ui.enabled=false, no StreamingContext yet,
+        or stopped)."""
+        return self._uiWebUrl() if self._uiWebUrl else None
 
     def getConf(self):
         return self._conf

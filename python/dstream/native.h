@@ -168,9 +168,26 @@ class Context {
   // logLevel: the least dstream::LogLevel written to stderr; past kError, nothing (pyspark's OFF).
   // manualClockStart: seconds since the epoch where a manual clock starts (tests); none for the
   // system clock.
-  Context(const std::string& master, double batchSeconds, std::optional<double> manualClockStart, int logLevel)
+  // engine: the SparkConf keys that reach the engine, checked by dstream/_conf.py
+  // (engine_options); missing keys keep the engine's defaults.
+  Context(const std::string& master, double batchSeconds, std::optional<double> manualClockStart, int logLevel,
+          const py::dict& engine = py::dict())
       : logLevel_(std::make_shared<std::atomic<int>>(logLevel)) {
     dstream::ContextOptions options;
+    auto get = [&engine]<class T>(const char* key, T fallback) {
+      return engine.contains(key) && !engine[key].is_none() ? engine[key].cast<T>() : fallback;
+    };
+    dstream::BackpressureOptions& bp = options.backpressure;
+    bp.enabled = get("backpressure", bp.enabled);
+    bp.initialRate = get("initialRate", bp.initialRate);
+    bp.proportional = get("proportional", bp.proportional);
+    bp.integral = get("integral", bp.integral);
+    bp.derived = get("derived", bp.derived);
+    bp.minRate = get("minRate", bp.minRate);
+    options.ui.enabled = get("uiEnabled", options.ui.enabled);
+    options.ui.port = get("uiPort", options.ui.port);
+    socket_.maxRatePerSecond = get("receiverMaxRate", socket_.maxRatePerSecond);
+    socket_.maxReceivedBytes = get("maxReceivedBytes", socket_.maxReceivedBytes);
     options.log = [level = logLevel_, sink = dstream::stderrLogSink(dstream::LogLevel::kDebug)](
                       dstream::LogLevel l, std::string_view message) {
       if (static_cast<int>(l) >= level->load()) sink(l, message);
@@ -206,11 +223,14 @@ class Context {
     clock_->advance(toDuration(seconds));
   }
   void setLogLevel(int level) { logLevel_->store(level); }
+  // socketTextStream's settings from the conf (spark.streaming.receiver.maxRate...).
+  const dstream::SocketStreamOptions& socketOptions() const { return socket_; }
   double now() const { return toSeconds(ssc_->clock().now().time_since_epoch()); }
 
  private:
   std::shared_ptr<dstream::ManualClock> clock_;
   std::shared_ptr<std::atomic<int>> logLevel_;  // read by the log sink on any thread
+  dstream::SocketStreamOptions socket_;
   std::unique_ptr<dstream::StreamingContext> ssc_;
 };
 

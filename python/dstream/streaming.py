@@ -13,6 +13,7 @@ import operator
 import sys
 
 from dstream import _dstream
+from dstream._conf import engine_options
 from dstream.rdd import RDD, _default_partitions, _save_text
 
 
@@ -92,7 +93,10 @@ class StreamingContext:
         manualStart = None  # test hook: a manual clock, starting at this many seconds since the epoch
         if conf.get("dstream.test.manualClock", "false") == "true":
             manualStart = float(conf.get("dstream.test.manualClockStart", "0"))
-        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manualStart, sparkContext._logLevel)
+        options = engine_options(conf)
+        self._ctx = _dstream.Context(sparkContext.master, float(batchDuration), manualStart, sparkContext._logLevel,
+                                     options)
+        sparkContext._uiWebUrl = self._ctx.uiWebUrl
         sparkContext._logListeners.append(self._ctx.setLogLevel)
         self._batchDuration = float(batchDuration)
         self._stopped = False
