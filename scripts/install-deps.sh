@@ -7,6 +7,7 @@ packages=(build-essential cmake pkg-config libgtest-dev libgmock-dev libbenchmar
           libabsl-dev libsimdjson-dev libfmt-dev libcli11-dev libxxhash-dev libzstd-dev
           libcpp-httplib-dev libjs-chart.js  # the Streaming UI (src/ui): its server and charts
           chromium  # the UI's browser test (tests/ui), headless
+          librdkafka-dev kcat  # Kafka (tools/kafka_mock, tests/kafka); kcat for the examples
           netcat-openbsd python3
           python3-dev pybind11-dev python3-pytest python3-pexpect  # the Python package (python/)
           python3-venv  # pip install . into a venv (its pip comes with it: ensurepip)

@@ -60,16 +60,24 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, ChildOptions options) 
       posix_spawn_file_actions_addopen(&actions, 2, options.stderrFile.c_str(), flags, 0644);
     }
   }
+  int inFds[2] = {-1, -1};
+  if (options.pipeStdin) {
+    if (::pipe2(inFds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_adddup2(&actions, inFds[0], 0);
+  }
   std::vector<std::string> env = childEnvironment(options.env);
   int rc = ::posix_spawn(&pid_, program_.c_str(), &actions, nullptr, pointers(argv).data(), pointers(env).data());
   posix_spawn_file_actions_destroy(&actions);
   if (pipeFds[1] >= 0) ::close(pipeFds[1]);
+  if (inFds[0] >= 0) ::close(inFds[0]);
   if (rc != 0) {
     if (pipeFds[0] >= 0) ::close(pipeFds[0]);
+    if (inFds[1] >= 0) ::close(inFds[1]);
     pid_ = -1;
     throw std::runtime_error("cannot start " + program_ + ": " + std::strerror(rc));
   }
   out_ = pipeFds[0];
+  in_ = inFds[1];
   if (out_ >= 0) ::fcntl(out_, F_SETFL, O_NONBLOCK);
   // A pidfd lets wait() sleep in poll until the exit instead of polling waitpid.
   pidFd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
@@ -79,6 +87,24 @@ ChildProcess::~ChildProcess() {
   kill();
   if (pidFd_ >= 0) ::close(pidFd_);
   if (out_ >= 0) ::close(out_);
+  closeInput();
+}
+
+void ChildProcess::writeInput(std::string_view text) {
+  ASSERT_GE(in_, 0) << program_ << ": writeInput needs ChildOptions::pipeStdin";
+  // A child that exited must fail the test with EPIPE, not end the test process.
+  ::signal(SIGPIPE, SIG_IGN);
+  while (!text.empty()) {
+    ssize_t n = ::write(in_, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    ASSERT_GT(n, 0) << program_ << " does not read its stdin: " << std::strerror(errno);
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void ChildProcess::closeInput() {
+  if (in_ >= 0) ::close(in_);
+  in_ = -1;
 }
 
 bool ChildProcess::reap(int flags) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dstream/time.h"
@@ -25,6 +26,9 @@ struct ChildOptions {
   bool append = false;  // append to the files instead of truncating them
   // Environment changes: NAME -> value sets the variable, NAME -> "" removes it.
   std::map<std::string, std::string> env{};
+  // Give the child a pipe as its stdin, which writeInput() feeds and closeInput() ends;
+  // otherwise it inherits the test's stdin.
+  bool pipeStdin = false;
 };
 
 class ChildProcess {
@@ -47,6 +51,11 @@ class ChildProcess {
   void kill();
   // Sends `sig` (e.g. SIGTERM, for a graceful stop) to the child if it is running.
   void signal(int sig);
+  // Writes `text` to the child's stdin (REQUIRES: options.pipeStdin); a failed test
+  // assertion if the child no longer reads it.
+  void writeInput(std::string_view text);
+  // Closes the child's stdin: it reads end of file.
+  void closeInput();
   // The piped output read so far.
   const std::string& output() const { return output_; }
 
@@ -58,6 +67,7 @@ class ChildProcess {
   pid_t pid_ = -1;
   int pidFd_ = -1;  // readable once the child exits; -1 where pidfd_open is missing
   int out_ = -1;    // the pipe's read end; -1 when output goes to files
+  int in_ = -1;     // the stdin pipe's write end; -1 without options.pipeStdin
   bool outEnded_ = false;  // the pipe reached end of file
   bool exited_ = false;
   int status_ = 0;
