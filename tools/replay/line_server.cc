@@ -72,6 +72,19 @@ LineServer::LineServer(LineServerOptions options) : options_(std::move(options))
     throw Error(ErrorCode::kInvalidArgument, "a burst interval was given without a burst size; "
                                              "set --burst N as well");
   }
+  if (o.burstRate > 0 && !(o.rate > 0 && o.burstLength.count() > 0)) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "--burst-rate needs a steady --rate and a positive --burst-seconds (the burst's length)");
+  }
+  if (!(o.burstRate >= 0) || !(o.burstAt.count() >= 0) || !(o.burstLength.count() >= 0)) {
+    throw Error(ErrorCode::kInvalidArgument, "--burst-rate, --burst-at and --burst-seconds must not be negative");
+  }
+  if (o.burstRate == 0 && (o.burstAt.count() > 0 || o.burstLength.count() > 0)) {
+    throw Error(ErrorCode::kInvalidArgument, "--burst-at or --burst-seconds was given without --burst-rate");
+  }
+  if (!(o.duration.count() >= 0)) {
+    throw Error(ErrorCode::kInvalidArgument, "--duration must not be negative");
+  }
   if (!o.text && o.files.empty()) {
     throw Error(ErrorCode::kInvalidArgument, "no input; name files, or '-' for stdin");
   }

@@ -47,6 +47,15 @@ struct LineServerOptions {
   double rate = 0;                 // lines per second; 0 = no steady rate
   uint64_t burst = 0;              // lines released at once every burstEvery
   std::chrono::duration<double> burstEvery{0};  // REQUIRED > 0 when burst > 0
+  // A burst of a higher rate: `burstRate` lines/s instead of `rate` from `burstAt` after
+  // pacing starts, for `burstLength` (the burst benchmark's shape). REQUIRES rate > 0 and
+  // burstLength > 0 when burstRate > 0.
+  double burstRate = 0;
+  std::chrono::duration<double> burstAt{0};
+  std::chrono::duration<double> burstLength{0};
+  // Release no line after this long of pacing, then finish as at the end of the input;
+  // 0 = no end. Lines are whole: the last batch is sent before the end.
+  std::chrono::duration<double> duration{0};
 
   bool loop = false;               // start again at the first line after the last
   bool httpHeader = false;         // send an HTTP/1.1 200 header block first to each client

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   o.port = 9999;
   std::vector<std::string> inputs;
   std::string portFile;
-  double burstEvery = 0, stallSeconds = 10;
+  double burstEvery = 0, stallSeconds = 10, burstAt = 0, burstSeconds = 0, duration = 0;
+  std::string sentFile;
   bool quiet = false;
   app.add_option("inputs", inputs, "Files to serve in order; '-' = stdin")->required();
   app.add_option("--port,-p", o.port, "TCP port (default 9999; 0 = any free port)")
@@ -54,6 +55,16 @@ int main(int argc, char** argv) {
       ->check(wholeNumber(0, 1'000'000'000));
   app.add_option("--burst-every", burstEvery, "Seconds between bursts")
       ->check(decimalNumber(0, 86400, /*minAllowed=*/false));
+  app.add_option("--burst-rate", o.burstRate,
+                 "Lines per second during a burst of --burst-seconds, --burst-at seconds after pacing starts")
+      ->check(decimalNumber(0, 1e9));
+  app.add_option("--burst-at", burstAt, "Seconds from the start of pacing to the --burst-rate burst")
+      ->check(decimalNumber(0, 86400));
+  app.add_option("--burst-seconds", burstSeconds, "Length of the --burst-rate burst")
+      ->check(decimalNumber(0, 86400));
+  app.add_option("--duration", duration, "Send no line after S seconds of pacing, then finish as at the end of input")
+      ->check(decimalNumber(0, 86400));
+  app.add_option("--sent-file", sentFile, "At exit, write the number of lines sent to FILE");
   app.add_flag("--loop", o.loop, "Start again at the first line after the last");
   app.add_flag("--http-header", o.httpHeader, "Send an HTTP/1.1 200 header block to each client");
   app.add_option("--limit", o.limit, "Stop after N lines (default 0 = no limit)")
@@ -69,6 +80,9 @@ int main(int argc, char** argv) {
 
   o.files.assign(inputs.begin(), inputs.end());
   o.burstEvery = std::chrono::duration<double>(burstEvery);
+  o.burstAt = std::chrono::duration<double>(burstAt);
+  o.burstLength = std::chrono::duration<double>(burstSeconds);
+  o.duration = std::chrono::duration<double>(duration);
   o.stallTimeout = std::chrono::milliseconds(static_cast<int64_t>(stallSeconds * 1000));
   o.log = !quiet;
   std::signal(SIGPIPE, SIG_IGN);
@@ -88,6 +102,8 @@ int main(int argc, char** argv) {
       }
     }
     server.stop();
+    // Atomically written, like the port file: a script reading it never sees half a number.
+    if (!sentFile.empty()) dstream::detail::writeFileAtomically(sentFile, std::to_string(server.linesSent()) + "\n");
   } catch (const std::exception& e) {
     dstream::tools::printError("dstream-replay", e);
     return 1;

@@ -42,7 +42,8 @@ LineServer::Loop::Loop(LineServer& server, const LineServerOptions& options,
       input_(std::move(input)),
       listenFd_(listenFd),
       wakeFd_(wakeFd),
-      pacer_(options.rate, options.burst, options.burstEvery) {}
+      pacer_(options.rate, options.burst, options.burstEvery,
+             {.rate = options.burstRate, .at = options.burstAt, .length = options.burstLength}) {}
 
 LineServer::Loop::~Loop() {
   for (const Client& c : clients_) closeSocket(c.fd);
@@ -180,6 +181,10 @@ void LineServer::Loop::rewindBatch() {
 void LineServer::Loop::refillBatch(Clock::time_point now) {
   if (!batch_.empty() || inputEnded_) return;
   if (clients_.empty() && options_.waitForClient) return;
+  if (options_.duration.count() > 0 && pacer_.running() && now - pacer_.started() >= options_.duration) {
+    inputEnded_ = true;  // --duration: the schedule is over
+    return;
+  }
   uint64_t allowed = pacer_.available(now);
   if (options_.limit > 0) allowed = std::min(allowed, options_.limit - taken_);
   if (allowed == 0) return;
