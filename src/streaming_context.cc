@@ -32,8 +32,7 @@ StreamingContext::StreamingContext(std::string_view master, Duration batchDurati
     throw Error(ErrorCode::kInvalidArgument,
                 "batch duration " + formatDuration(batchDuration) + " must be positive, e.g. Seconds(1)");
   }
-  core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options.clock),
-                                                std::move(options.log), options.stopGracefullyOnShutdown);
+  core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options));
   graph_ = core_;
 }
 
@@ -72,6 +71,8 @@ void StreamingContext::awaitTermination() { core_->awaitTermination(); }
 bool StreamingContext::awaitTerminationOrTimeout(Duration timeout) {
   return core_->awaitTerminationOrTimeout(timeout);
 }
+std::optional<std::string> StreamingContext::uiWebUrl() const { return core_->uiWebUrl(); }
+
 StreamingContext::State StreamingContext::getState() const {
   return static_cast<State>(core_->state());
 }

@@ -172,6 +172,13 @@ class DSTREAM_EXPORT StreamingContext {
   // Reports each batch's metrics to `listener` (see listener.h).
   void addStreamingListener(std::shared_ptr<StreamingListener> listener);
 
+  // The Streaming UI's address, e.g. "http://127.0.0.1:4040" (Spark's sc.uiWebUrl): the UI
+  // serves the Streaming tab, Spark's REST API for streaming (/api/v1/...) and Prometheus
+  // metrics (/metrics) from start() until stop() (doc/monitoring.md).
+  // nullopt before start(), after stop(), when ContextOptions::ui.enabled is false or when no
+  // port was free. The constructor throws Error(kInvalidArgument) for bad ui options.
+  std::optional<std::string> uiWebUrl() const;
+
   Duration batchDuration() const { return graph_->batchDuration(); }
   int defaultParallelism() const { return graph_->defaultParallelism(); }
   Clock& clock() const { return graph_->clock(); }

@@ -297,6 +297,11 @@ CheckpointManager::~CheckpointManager() {
   writeChanged_.notify_all();
 }
 
+CheckpointManager::WriteStats CheckpointManager::writeStats() const {
+  std::lock_guard lock(writeMu_);
+  return stats_;
+}
+
 void CheckpointManager::writeLoop(std::stop_token stop) {
   std::unique_lock lock(writeMu_);
   for (;;) {
@@ -307,14 +312,26 @@ void CheckpointManager::writeLoop(std::stop_token stop) {
     writing_ = true;
     lock.unlock();
     std::exception_ptr error;
+    auto started = std::chrono::steady_clock::now();
     try {
       write(job);
     } catch (...) {
       error = std::current_exception();
     }
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     lock.lock();
     writing_ = false;
     if (error && !writeError_) writeError_ = error;
+    if (!error) {
+      ++stats_.writes;
+      stats_.lastBatch = job.batch;
+      stats_.lastBytes = static_cast<std::int64_t>(job.checkpoint.size() + (job.stateFile ? job.stateFile->size() : 0));
+      stats_.lastDuration = took;
+      if (job.stateFile) {
+        stats_.lastSnapshotBatch = job.batch;
+        stats_.lastSnapshotBytes = static_cast<std::int64_t>(job.stateFile->size());
+      }
+    }
     writeChanged_.notify_all();
   }
 }

@@ -16,7 +16,9 @@
 // touches only the files and the fields marked as guarded by writeMu_.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -78,6 +80,17 @@ class CheckpointManager {
   void afterBatch(Time t);
   // Waits until every checkpoint handed to the writer is on disk. Rethrows a failed write.
   void flush();
+
+  // What the writer has written, for monitoring (the UI and /metrics). Safe from any thread.
+  struct WriteStats {
+    std::int64_t writes = 0;                 // checkpoints written by this run
+    std::optional<Time> lastBatch;           // the batch of the newest one
+    std::int64_t lastBytes = 0;              // its size, with its state snapshot if any
+    std::chrono::microseconds lastDuration{0};  // writing, fsyncing and renaming it
+    std::optional<Time> lastSnapshotBatch;   // the batch of the newest state snapshot written
+    std::int64_t lastSnapshotBytes = 0;
+  };
+  WriteStats writeStats() const;
   ~CheckpointManager();
 
  private:
@@ -121,11 +134,12 @@ class CheckpointManager {
   void write(const WriteJob& job);
   void waitForWriter();  // REQUIRES: writeMu_ held through `lock`
 
-  std::mutex writeMu_;
+  mutable std::mutex writeMu_;
   std::condition_variable_any writeChanged_;
   std::optional<WriteJob> pending_;  // guarded by writeMu_
   bool writing_ = false;             // guarded by writeMu_
   std::exception_ptr writeError_;    // guarded by writeMu_
+  WriteStats stats_;                 // guarded by writeMu_
   std::jthread writer_;              // started by the first afterBatch()
 };
 

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "core/checkpoint_manager.h"
+#include "ui/streaming_ui.h"
 #include "dstream/bad_records.h"
 #include "dstream/error.h"
 #include "dstream/format.h"
@@ -10,8 +11,6 @@
 
 namespace dstream::detail {
 namespace {
-constexpr std::size_t kHistoryKept = 1000;  // recent BatchInfos kept for monitoring
-
 std::string describe(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
@@ -25,15 +24,40 @@ std::string describe(std::exception_ptr e) {
 std::string formatTime(Time t) { return std::to_string(toMillis(t)) + " ms"; }
 }  // namespace
 
-ContextCore::ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock, LogSink log,
-                         bool stopGracefullyOnShutdown)
+ContextCore::ContextCore(int workers, Duration batchDuration, ContextOptions options)
     : batchDuration_(batchDuration),
-      clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()),
+      clock_(options.clock ? std::move(options.clock) : std::make_shared<SystemClock>()),
       pool_(std::make_shared<ThreadPool>(workers)),
-      log_(serialisedLogSink(std::move(log))),
-      stopOnSignals_(stopGracefullyOnShutdown) {}
+      log_(serialisedLogSink(std::move(options.log))),
+      stopOnSignals_(options.stopGracefullyOnShutdown),
+      backpressure_(std::move(options.backpressure)),
+      ui_(std::move(options.ui)) {
+  // As Spark's SparkContext, the context serves its UI from its creation; the address (or why
+  // there is no UI) is logged by start(), since a sink may capture an owner still being built.
+  auto started = ui::StreamingUi::start(*this);
+  uiServer_ = std::move(started.ui);
+  uiNotice_ = std::move(started.warning);
+}
 
-ContextCore::~ContextCore() { stop(false); }
+ContextCore::~ContextCore() {
+  stop(false);
+  stopUi();  // a stop() from the batch thread does not wait, so it leaves the UI to this
+}
+
+void ContextCore::stopUi() {
+  std::unique_ptr<ui::StreamingUi> ui;
+  {
+    std::lock_guard lifecycle(lifecycleMu_);
+    ui = std::move(uiServer_);
+  }
+  // Destroyed outside the lock: the HTTP threads it waits for read the context.
+}
+
+std::optional<std::string> ContextCore::uiWebUrl() const {
+  std::lock_guard lifecycle(lifecycleMu_);
+  if (!uiServer_) return std::nullopt;
+  return uiServer_->webUrl();
+}
 
 void ContextCore::checkCanDefine(std::string_view operation) const {
   if (state_.load() != State::kInitialized) {
@@ -47,8 +71,18 @@ void ContextCore::checkCanDefine(std::string_view operation) const {
 void ContextCore::registerNode(std::shared_ptr<Node> node) {
   checkCanDefine(node->kind());
   node->setId(static_cast<int>(nodes_.size()));
-  if (node->asSource()) sources_.push_back(node.get());
+  if (InputNode* input = node->asSource()) {
+    input->setInputStreamId(static_cast<int>(sources_.size()));
+    sources_.push_back(node.get());
+  }
   nodes_.push_back(std::move(node));
+}
+
+std::vector<InputNode*> ContextCore::inputs() const {
+  std::vector<InputNode*> result;
+  result.reserve(sources_.size());
+  for (Node* source : sources_) result.push_back(source->asSource());
+  return result;
 }
 
 void ContextCore::addOutput(OutputOperation output) {
@@ -176,6 +210,11 @@ void ContextCore::start() {
     for (std::size_t i = 0; i < started; ++i) sources_[i]->asSource()->stopInput();
     throw;
   }
+  if (uiServer_) {
+    log_(LogLevel::kInfo, "Streaming UI at " + uiServer_->webUrl());
+  } else if (uiNotice_) {
+    log_(LogLevel::kWarning, *uiNotice_);
+  }
   state_ = State::kActive;
   notify([&](StreamingListener& l) { l.onStreamingStarted(firstBatchTime_); });
   loop_ = std::jthread([this] { runLoop(); });
@@ -235,14 +274,31 @@ void ContextCore::runBatch(Time t) {
   notify(*listeners, [&](StreamingListener& l) { l.onBatchStarted(info); });
   try {
     BadRecordScope scope(&bad);
-    for (Node* source : sources_) {
-      source->computeBatch(t);
-      info.numInputRecords += source->asSource()->recordsIn(t);
+    for (std::size_t id = 0; id < sources_.size(); ++id) {
+      sources_[id]->computeBatch(t);
+      InputNode* input = sources_[id]->asSource();
+      std::int64_t records = input->recordsIn(t);
+      info.numInputRecords += records;
+      info.streamIdToInputInfo.push_back({static_cast<int>(id), input->inputName(), records});
     }
     for (auto& n : nodes_) {
       if (n->computesEveryBatch()) n->computeBatch(t);
     }
-    for (auto& out : outputs_) out.run(t);
+    info.outputOperationInfos.reserve(outputs_.size());
+    for (std::size_t id = 0; id < outputs_.size(); ++id) {
+      auto& op = info.outputOperationInfos.emplace_back();
+      op.id = static_cast<int>(id);
+      op.name = outputs_[id].kind;
+      op.startTime = clock_->now();
+      try {
+        outputs_[id].run(t);
+      } catch (...) {
+        op.endTime = clock_->now();
+        op.failureReason = describe(std::current_exception());
+        throw;
+      }
+      op.endTime = clock_->now();
+    }
   } catch (...) {
     info.failureReason = describe(std::current_exception());
     info.numBadRecords = bad.load();
@@ -260,7 +316,7 @@ void ContextCore::runBatch(Time t) {
     std::lock_guard lock(mu_);
     lastCompleted_ = t;
     history_.push_back(info);
-    if (history_.size() > kHistoryKept) history_.erase(history_.begin());
+    while (history_.size() > static_cast<std::size_t>(ui_.retainedBatches)) history_.pop_front();
   }
   progress_.notify_all();
   notify(*listeners, [&](StreamingListener& l) { l.onBatchCompleted(info); });
@@ -294,6 +350,7 @@ void ContextCore::finish(std::exception_ptr error) {
 }
 
 void ContextCore::stop(bool gracefully) {
+  bool neverStarted = false;
   {
     std::lock_guard lifecycle(lifecycleMu_);
     if (state_.load() == State::kInitialized) {
@@ -301,8 +358,12 @@ void ContextCore::stop(bool gracefully) {
       std::lock_guard lock(mu_);
       finished_ = true;
       progress_.notify_all();
-      return;
+      neverStarted = true;
     }
+  }
+  if (neverStarted) {
+    stopUi();
+    return;
   }
   requestStop(gracefully, nullptr);
   std::unique_lock lock(mu_);
@@ -317,6 +378,7 @@ void ContextCore::stop(bool gracefully) {
     std::lock_guard lifecycle(lifecycleMu_);
     loop = std::move(loop_);
   }
+  stopUi();
 }
 
 bool ContextCore::stopRequested() const {
@@ -370,7 +432,7 @@ bool ContextCore::awaitBatchCompleted(Time t, Duration timeout) {
 
 std::vector<BatchInfo> ContextCore::completedBatches() const {
   std::lock_guard lock(mu_);
-  return history_;
+  return {history_.begin(), history_.end()};
 }
 
 }  // namespace dstream::detail

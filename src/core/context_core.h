@@ -11,11 +11,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -36,13 +38,20 @@ namespace dstream::detail {
 
 class CheckpointManager;
 
+}  // namespace dstream::detail
+
+namespace dstream::ui {
+class StreamingUi;
+}
+
+namespace dstream::detail {
+
 class ContextCore final : public Graph {
  public:
-  // `log` receives the context's log lines (empty: stderrLogSink()). With
-  // `stopGracefullyOnShutdown`, SIGTERM or SIGINT stop the running context gracefully, a
-  // second signal at once (see StreamingContext's ContextOptions).
-  ContextCore(int workers, Duration batchDuration, std::shared_ptr<Clock> clock, LogSink log = {},
-              bool stopGracefullyOnShutdown = false);
+  // The options as StreamingContext's ContextOptions: `log` receives the context's log lines
+  // (empty: stderrLogSink()); with `stopGracefullyOnShutdown`, SIGTERM or SIGINT stop the
+  // running context gracefully, a second signal at once.
+  ContextCore(int workers, Duration batchDuration, ContextOptions options = {});
   ~ContextCore() override;
 
   // Graph
@@ -56,8 +65,19 @@ class ContextCore final : public Graph {
   bool onBatchThread() const override;
   void addOutput(OutputOperation output) override;
   void reportError(std::exception_ptr error) override;
-
-  void addListener(std::shared_ptr<StreamingListener> listener);
+  void addListener(std::shared_ptr<StreamingListener> listener) override;
+  const BackpressureOptions& backpressure() const override { return backpressure_; }
+  const UiOptions& uiOptions() const { return ui_; }
+  // The input streams by id (the order they were defined), for monitoring.
+  std::vector<InputNode*> inputs() const;
+  // The number of output operations; fixed once the context started.
+  int numOutputOperations() const { return static_cast<int>(outputs_.size()); }
+  // The checkpoint manager, or null without a checkpoint directory; fixed once the context started.
+  const CheckpointManager* checkpointManager() const { return checkpoint_.get(); }
+  // The Streaming UI's address ("http://127.0.0.1:4040"), or nullopt when it is off, could
+  // not bind a port, or has stopped with the context (Spark's sc.uiWebUrl). The UI serves from
+  // the context's creation; start() logs its address.
+  std::optional<std::string> uiWebUrl() const;
 
   // Checkpointing (see StreamingContext::checkpoint and doc/recovery.md).
   // Opens `directory` for checkpoints. Throws as CheckpointManager's constructor, and
@@ -114,6 +134,7 @@ class ContextCore final : public Graph {
   void notify(const std::vector<std::shared_ptr<StreamingListener>>& listeners,
               const std::function<void(StreamingListener&)>& call) const;
   void notify(const std::function<void(StreamingListener&)>& call) const;
+  void stopUi();
 
   const Duration batchDuration_;
   std::shared_ptr<Clock> clock_;
@@ -123,6 +144,8 @@ class ContextCore final : public Graph {
   std::vector<OutputOperation> outputs_;
   const LogSink log_;  // serialised
   const bool stopOnSignals_;
+  const BackpressureOptions backpressure_;
+  const UiOptions ui_;
 
   std::unique_ptr<CheckpointManager> checkpoint_;  // null without a checkpoint directory
   std::atomic<State> state_{State::kInitialized};
@@ -133,8 +156,10 @@ class ContextCore final : public Graph {
 
   // Serialises start() with stop(): a stop() that overlaps start() waits for it, so it
   // always finds the loop it must stop. Never held while waiting for the loop.
-  std::mutex lifecycleMu_;
+  mutable std::mutex lifecycleMu_;
   std::jthread loop_;                    // guarded by lifecycleMu_
+  std::unique_ptr<ui::StreamingUi> uiServer_;  // guarded by lifecycleMu_; null when off or stopped
+  std::optional<std::string> uiNotice_;  // why there is no UI, logged by start()
 
   mutable std::mutex mu_;
   std::condition_variable progress_;
@@ -146,7 +171,7 @@ class ContextCore final : public Graph {
   bool finished_ = false;                // the loop has ended; guarded by mu_
   std::exception_ptr error_;             // guarded by mu_
   Time lastCompleted_{Duration(-1)};     // guarded by mu_
-  std::vector<BatchInfo> history_;       // recent batches; guarded by mu_
+  std::deque<BatchInfo> history_;        // the last ui.retainedBatches batches; guarded by mu_
 };
 
 // How the engine's own code (the top layer, dstream::testing) reaches the engine behind a
