@@ -26,7 +26,9 @@ struct SocketStreamOptions {
   bool writeAheadLog = false;
   // Received lines not yet taken by a batch may hold at most this many bytes; at the limit the
   // receiver stops reading, so the data waits in the kernel and the sender (TCP flow control)
-  // and memory stays bounded whatever the burst. Not in Spark. 0 = unlimited.
+  // and memory stays bounded whatever the burst (woken when a batch takes blocks). Not in Spark.
+  // 0 = unlimited. Pending bytes may pass the limit only by a partial line that nothing queued
+  // could make room for (at most maxLineBytes plus one read).
   std::size_t maxReceivedBytes = std::size_t{256} << 20;
 };
 
@@ -40,7 +42,9 @@ struct FileStreamOptions {
   bool requireStableSize = false;
   // At most this many new files (and, if set, bytes of them) per batch, oldest first; the rest
   // wait for later batches, in order (Spark's maxFilesPerTrigger, in Structured Streaming).
-  // A single file larger than maxBytesPerBatch is still taken whole. 0 = unlimited.
+  // A single file larger than maxBytesPerBatch is still taken whole. 0 = unlimited. Waiting
+  // files are taken even once older than the remember window (they were found in time), and
+  // are kept in checkpoints, so a restart takes them next. Negative: Error(kInvalidArgument).
   std::int64_t maxFilesPerBatch = 0;
   std::int64_t maxBytesPerBatch = 0;
 };
