@@ -116,6 +116,15 @@ TEST(UiBrowserTest, ChartsDrawAndTheTableRowsAreTheCompletedBatches) {
   EXPECT_EQ(rows, expected) << "the completed batches' rows, newest first";
   EXPECT_THAT(dom, ::testing::HasSubstr("data-rows=\"" + std::to_string(sizes.size()) + "\""));
 
+  // A batch's page: its output operations.
+  std::string newest = std::to_string(toMillis(batches.back().batchTime));
+  auto batchFile = dir / "batch.html";
+  ASSERT_EQ(runChromium(dir, {"--dump-dom"}, *url + "/streaming/batch/?id=" + newest, batchFile), 0)
+      << "chromium failed:\n" << readAll(dir / "chromium.err");
+  std::string batchDom = readAll(batchFile);
+  EXPECT_THAT(openingTag(batchDom, "operations-table"), ::testing::HasSubstr("data-rows=\"2\"")) << batchDom;
+  EXPECT_THAT(batchDom, ::testing::HasSubstr("<td>foreachRDD</td>")) << "the operations are not named";
+
   // The screenshot, kept as an artifact.
   std::filesystem::path shot = std::filesystem::path(DSTREAM_UI_ARTIFACT_DIR) / "ui_screenshot.png";
   std::filesystem::remove(shot);
