@@ -25,7 +25,9 @@
 #include <tuple>
 #include <vector>
 
+#include "dstream/detail/thread_pool.h"
 #include "dstream/export.h"
+#include "dstream/rdd.h"
 #include "dstream/stream.h"
 #include "dstream/streaming_context.h"
 #include "dstream/time.h"
@@ -78,6 +80,16 @@ struct DirectStreamOptions {
   Duration pollTimeout = Seconds(120);
 };
 
+// Where writeToKafka writes, and how.
+struct SinkOptions {
+  // Kafka producer properties, passed to librdkafka as they are (bootstrap.servers required).
+  // enable.idempotence defaults to true: a retried send is written once, in order.
+  std::map<std::string, std::string> kafkaParams;
+  std::string topic;
+  // How long a batch waits for every record of it to be acknowledged before it fails.
+  Duration flushTimeout = Seconds(60);
+};
+
 namespace detail {
 // What offsetRanges() asks the stream's node.
 class OffsetRangeSource {
@@ -87,7 +99,59 @@ class OffsetRangeSource {
 };
 DSTREAM_EXPORT std::shared_ptr<dstream::detail::TypedNode<ConsumerRecord>> addDirectStreamNode(
     dstream::detail::Graph& graph, DirectStreamOptions options);
+
+// One producer shared by a sink's batches; send() may be called from several threads.
+class DSTREAM_EXPORT KafkaWriter {
+ public:
+  // Throws Error(kInvalidArgument) for a missing topic or bootstrap.servers, or a property
+  // librdkafka rejects (named).
+  explicit KafkaWriter(SinkOptions options);
+  ~KafkaWriter();
+  KafkaWriter(const KafkaWriter&) = delete;
+  KafkaWriter& operator=(const KafkaWriter&) = delete;
+  // Queues one record; partition -1 lets the producer's partitioner choose from the key.
+  void send(std::string_view key, bool hasKey, std::string_view value, std::int32_t partition);
+  // Waits until everything sent is acknowledged; throws Error(kUnavailable) naming the topic,
+  // the first delivery error and how many records failed, or the timeout.
+  void flush();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 }  // namespace detail
+
+// Writes every element of every batch of `stream` to a topic: keyOf(x) and valueOf(x) give
+// the record's key and value (anything convertible to std::string_view; a key of
+// std::nullopt writes no key), partitionOf(x), if given, the partition (else the producer's
+// partitioner places records by key). Sent from the workers in parallel with one idempotent
+// producer; a batch completes only once Kafka has acknowledged all of its records, and fails,
+// naming the topic and the error, if it cannot. At-least-once, as Spark's: a batch re-run
+// after a crash writes its records again.
+template <class T, class KeyF, class ValueF>
+void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, ValueF valueOf) {
+  writeToKafka(stream, std::move(options), std::move(keyOf), std::move(valueOf), [](const T&) { return std::int32_t{-1}; });
+}
+template <class T, class KeyF, class ValueF, class PartitionF>
+void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, ValueF valueOf, PartitionF partitionOf) {
+  auto writer = std::make_shared<detail::KafkaWriter>(std::move(options));
+  stream.foreachRDD(
+      [writer, keyOf, valueOf, partitionOf](const RDD<T>& rdd) {
+        dstream::detail::forEachIndex(rdd.pool().get(), rdd.partitions().size(), [&](std::size_t i) {
+          for (const T& x : *rdd.partitions()[i]) {
+            auto key = keyOf(x);
+            std::int32_t partition = static_cast<std::int32_t>(partitionOf(x));
+            if constexpr (requires { key.has_value(); }) {
+              writer->send(key ? std::string_view(*key) : std::string_view(), key.has_value(), std::string_view(valueOf(x)), partition);
+            } else {
+              writer->send(std::string_view(key), true, std::string_view(valueOf(x)), partition);
+            }
+          }
+        });
+        writer->flush();
+      },
+      "writeToKafka");
+}
 
 // Throws Error(kInvalidArgument) for missing bootstrap.servers, neither or both of topics and
 // fromOffsets, negative offsets or rates, or a property librdkafka rejects (named).
