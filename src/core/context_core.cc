@@ -314,12 +314,17 @@ void ContextCore::runBatch(Time t) {
   info.numBadRecords = bad.load();
   {
     std::lock_guard lock(mu_);
-    lastCompleted_ = t;
     history_.push_back(info);
     while (history_.size() > static_cast<std::size_t>(ui_.retainedBatches)) history_.pop_front();
   }
-  progress_.notify_all();
   notify(*listeners, [&](StreamingListener& l) { l.onBatchCompleted(info); });
+  // A batch counts as completed (awaitBatchCompleted) once its listeners have heard it: the UI
+  // and the rate controllers then show it to whoever waited for it.
+  {
+    std::lock_guard lock(mu_);
+    lastCompleted_ = t;
+  }
+  progress_.notify_all();
 }
 
 void ContextCore::finish(std::exception_ptr error) {
