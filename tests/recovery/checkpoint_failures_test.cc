@@ -36,8 +36,9 @@ struct WordCount {
   std::map<long, std::string> totals;  // batch ms -> formatted running counts
 
   std::unique_ptr<StreamingContext> build(const fs::path& in, const fs::path& ckpt, std::shared_ptr<ManualClock> clock) {
-    // No web UI: its address line would be among the stderr lines a test counts.
-    auto ctx = std::make_unique<StreamingContext>("local[2]", Seconds(1), ContextOptions{.clock = clock, .ui = {.enabled = false}});
+    ContextOptions options{.clock = clock};
+    options.ui.enabled = false;  // its address line would be among the stderr lines a test counts
+    auto ctx = std::make_unique<StreamingContext>("local[2]", Seconds(1), options);
     ctx->checkpoint(ckpt.string());
     ctx->textFileStream(in.string())
         .flatMap([](std::string_view l) { return splitWords(l); })
