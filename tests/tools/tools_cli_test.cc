@@ -149,5 +149,19 @@ TEST(DstreamReplayTest, BadOptionsAndMissingFilesFailWithAMessage) {
   EXPECT_NE(err.find("/nonexistent/rsvps.json"), std::string::npos) << err;
 }
 
+TEST(DstreamReplayTest, BurstOptionsThatDoNotMakeABurstAreRefusedNamingThem) {
+  std::string out, err;
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "0", "--burst-rate", "100", "x"}, &out, &err), 0);
+  EXPECT_NE(err.find("--burst-rate needs a steady --rate and a positive --burst-seconds (the burst's length)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "0", "--rate", "10", "--burst-rate", "100", "x"}, &out, &err), 0);
+  EXPECT_NE(err.find("--burst-rate needs a steady --rate and a positive --burst-seconds"), std::string::npos) << err;
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "0", "--rate", "10", "--burst-at", "3", "x"}, &out, &err), 0);
+  EXPECT_NE(err.find("--burst-at or --burst-seconds was given without --burst-rate"), std::string::npos) << err;
+  EXPECT_NE(run({DSTREAM_REPLAY_PATH, "--port", "0", "--rate", "10", "--burst-seconds", "-1", "x"}, &out, &err), 0);
+  EXPECT_LT(err.size(), 200u) << err;
+}
+
 }  // namespace
 }  // namespace dstream::tools
