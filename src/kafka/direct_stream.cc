@@ -17,6 +17,7 @@
 #include "dstream/kafka.h"
 #include "dstream/log.h"
 #include "dstream/rdd.h"
+#include "kafka/kafka_config.h"
 #include "sources/replay_log.h"
 
 namespace dstream::kafka {
@@ -175,35 +176,23 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   }
 
   std::unique_ptr<rd_kafka_t, ConsumerDeleter> makeConsumer() const {
-    char err[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    auto set = [&](const std::string& k, const std::string& v) {
-      if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        throw Error(ErrorCode::kInvalidArgument, "createDirectStream: kafkaParams " + k + "=" + v + ": " + err);
-      }
-    };
+    detail::KafkaConfig conf("createDirectStream");
     for (const auto& [k, v] : options_.kafkaParams) {
-      if (k != "auto.offset.reset") set(k, v);
+      if (k != "auto.offset.reset") conf.set(k, v);
     }
     // The stream decides every offset itself: nothing is committed or reset behind its back.
-    set("enable.auto.commit", "false");
-    set("enable.auto.offset.store", "false");
-    set("enable.partition.eof", "false");
-    if (!options_.kafkaParams.contains("group.id")) set("group.id", "dstream-direct-stream");
+    conf.set("enable.auto.commit", "false");
+    conf.set("enable.auto.offset.store", "false");
+    conf.set("enable.partition.eof", "false");
+    if (!options_.kafkaParams.contains("group.id")) conf.set("group.id", "dstream-direct-stream");
     // librdkafka's own log lines (a broker disconnected, a retry) go to the context's log.
-    rd_kafka_conf_set_opaque(conf, const_cast<DirectKafkaInputNode*>(this));
-    rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+    rd_kafka_conf_set_opaque(conf.get(), const_cast<DirectKafkaInputNode*>(this));
+    rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* text) {
       auto* node = static_cast<const DirectKafkaInputNode*>(rd_kafka_opaque(rk));
       LogLevel mapped = level <= 3 ? LogLevel::kError : level == 4 ? LogLevel::kWarning : level <= 6 ? LogLevel::kInfo : LogLevel::kDebug;
       dstream::detail::logLine(node->log_, mapped, std::string("directKafkaStream: librdkafka ") + facility + ": " + text);
     });
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) {
-      rd_kafka_conf_destroy(conf);
-      throw Error(ErrorCode::kInvalidArgument, std::string("createDirectStream: cannot create a Kafka consumer: ") + err);
-    }
-    return std::unique_ptr<rd_kafka_t, ConsumerDeleter>(rk);
+    return std::unique_ptr<rd_kafka_t, ConsumerDeleter>(conf.newClient(RD_KAFKA_CONSUMER));
   }
 
   int timeoutMs() const {

@@ -9,6 +9,7 @@
 
 #include "dstream/error.h"
 #include "dstream/kafka.h"
+#include "kafka/kafka_config.h"
 
 namespace dstream::kafka::detail {
 
@@ -34,25 +35,14 @@ KafkaWriter::KafkaWriter(SinkOptions options) : impl_(std::make_unique<Impl>()) 
     throw Error(ErrorCode::kInvalidArgument, "writeToKafka: kafkaParams must set bootstrap.servers");
   }
   if (o.flushTimeout <= Duration(0)) throw Error(ErrorCode::kInvalidArgument, "writeToKafka: flushTimeout must be positive");
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const std::string& k, const std::string& v) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw Error(ErrorCode::kInvalidArgument, "writeToKafka: kafkaParams " + k + "=" + v + ": " + err);
-    }
-  };
-  if (!o.kafkaParams.contains("enable.idempotence")) set("enable.idempotence", "true");
-  for (const auto& [k, v] : o.kafkaParams) set(k, v);
-  rd_kafka_conf_set_opaque(conf, impl_.get());
-  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  KafkaConfig conf("writeToKafka");
+  if (!o.kafkaParams.contains("enable.idempotence")) conf.set("enable.idempotence", "true");
+  for (const auto& [k, v] : o.kafkaParams) conf.set(k, v);
+  rd_kafka_conf_set_opaque(conf.get(), impl_.get());
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     if (m->err) static_cast<Impl*>(opaque)->fail(rd_kafka_err2str(m->err));
   });
-  impl_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!impl_->producer) {
-    rd_kafka_conf_destroy(conf);
-    throw Error(ErrorCode::kInvalidArgument, std::string("writeToKafka: cannot create a Kafka producer: ") + err);
-  }
+  impl_->producer = conf.newClient(RD_KAFKA_PRODUCER);
 }
 
 KafkaWriter::~KafkaWriter() {

@@ -1,0 +1,49 @@
+// A librdkafka configuration built from a user's properties, shared by the direct stream and
+// the sink: a property librdkafka rejects throws Error(kInvalidArgument) naming the operation
+// ("createDirectStream"), the property and librdkafka's reason. Internal to src/kafka.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <string>
+#include <utility>
+
+#include "dstream/error.h"
+
+namespace dstream::kafka::detail {
+
+class KafkaConfig {
+ public:
+  explicit KafkaConfig(std::string operation) : operation_(std::move(operation)), conf_(rd_kafka_conf_new()) {}
+  ~KafkaConfig() {
+    if (conf_) rd_kafka_conf_destroy(conf_);
+  }
+  KafkaConfig(const KafkaConfig&) = delete;
+  KafkaConfig& operator=(const KafkaConfig&) = delete;
+
+  void set(const std::string& key, const std::string& value) {
+    char err[512];
+    if (rd_kafka_conf_set(conf_, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      throw Error(ErrorCode::kInvalidArgument, operation_ + ": kafkaParams " + key + "=" + value + ": " + err);
+    }
+  }
+  rd_kafka_conf_t* get() { return conf_; }
+
+  // The client; the configuration belongs to it from now on.
+  rd_kafka_t* newClient(rd_kafka_type_t type) {
+    char err[512];
+    rd_kafka_t* rk = rd_kafka_new(type, conf_, err, sizeof err);
+    if (!rk) {
+      throw Error(ErrorCode::kInvalidArgument, operation_ + ": cannot create a Kafka " +
+                                                   (type == RD_KAFKA_CONSUMER ? "consumer" : "producer") + ": " + err);
+    }
+    conf_ = nullptr;
+    return rk;
+  }
+
+ private:
+  std::string operation_;
+  rd_kafka_conf_t* conf_;
+};
+
+}  // namespace dstream::kafka::detail
