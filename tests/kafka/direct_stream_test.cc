@@ -25,13 +25,6 @@ namespace {
 using kafka::ConsumerRecord;
 using kafka::OffsetRange;
 
-ContextOptions manual(std::shared_ptr<ManualClock> clock) {
-  ContextOptions o;
-  o.clock = std::move(clock);
-  o.ui.enabled = false;  // no port taken
-  return o;
-}
-
 // What the batches saw: values per batch and the ranges offsetRanges() gave inside foreachRDD.
 struct Seen {
   std::mutex mu;
@@ -82,7 +75,7 @@ TEST(DirectStreamTest, EachBatchReadsItsOffsetRangesOnce) {
   testing::MockCluster mock({"--topic", "words:3"});
   testing::produce(mock.bootstrap(), "words", 90);
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[2]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[2]", Seconds(1), testing::onManualClock(clock));
   Seen seen;
   collect(kafka::createDirectStream(ssc, subscribe(mock.bootstrap(), {"words"})), seen);
   ssc.start();
@@ -119,7 +112,7 @@ TEST(DirectStreamTest, LatestSkipsWhatWasThereAtStartAndKeysKeepTheirPartition) 
   testing::MockCluster mock({"--topic", "t:2"});
   testing::produce(mock.bootstrap(), "t", 20, "old-");
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
   std::mutex mu;
   std::map<std::string, std::set<int>> partitionsOfKey;
   auto records = kafka::createDirectStream(ssc, subscribe(mock.bootstrap(), {"t"}, "latest"));
@@ -148,7 +141,7 @@ TEST(DirectStreamTest, MaxRatePerPartitionCapsEachRangeAndTheRestFollowsInOrder)
   testing::MockCluster mock({"--topic", "t:2"});
   testing::produce(mock.bootstrap(), "t", 20, "v", 0, 0);  // all in partition 0
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(2), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(2), testing::onManualClock(clock));
   auto o = subscribe(mock.bootstrap(), {"t"});
   o.maxRatePerPartition = 3;  // 6 per 2 s batch
   Seen seen;
@@ -170,7 +163,7 @@ TEST(DirectStreamTest, AssignReadsTheGivenPartitionsFromTheirOffsets) {
   testing::produce(mock.bootstrap(), "t", 10, "p0-", 0, 0);
   testing::produce(mock.bootstrap(), "t", 10, "p1-", 0, 1);
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
   kafka::DirectStreamOptions o;
   o.kafkaParams = {{"bootstrap.servers", mock.bootstrap()}};
   o.fromOffsets = {{{"t", 1}, 7}};
@@ -190,7 +183,7 @@ TEST(DirectStreamTest, AssignReadsTheGivenPartitionsFromTheirOffsets) {
 TEST(DirectStreamTest, ATopicThatAppearsWhileRunningIsReadFromItsBeginning) {
   testing::MockCluster mock;
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
   Seen seen;
   collect(kafka::createDirectStream(ssc, subscribe(mock.bootstrap(), {"later"}, "latest")), seen);
   ssc.start();
@@ -208,7 +201,7 @@ TEST(DirectStreamTest, ARestartReadsOnFromTheCheckpointedRangesWithoutLossOrRepe
   std::string ckpt = (root.path() / "ckpt").string();
   Seen seen;  // across both lives
   auto build = [&](std::shared_ptr<ManualClock> clock) {
-    auto ctx = std::make_unique<StreamingContext>("local[2]", Seconds(1), manual(clock));
+    auto ctx = std::make_unique<StreamingContext>("local[2]", Seconds(1), testing::onManualClock(clock));
     ctx->checkpoint(ckpt);
     collect(kafka::createDirectStream(*ctx, subscribe(mock.bootstrap(), {"t"}, "latest")), seen);
     return ctx;
@@ -237,7 +230,7 @@ TEST(DirectStreamTest, ARestartReadsOnFromTheCheckpointedRangesWithoutLossOrRepe
 }
 
 TEST(DirectStreamTest, BadSettingsAreRefusedNamingThem) {
-  StreamingContext ssc("local[1]", Seconds(1), manual(std::make_shared<ManualClock>()));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(std::make_shared<ManualClock>()));
   kafka::DirectStreamOptions o;
   o.topics = {"t"};
   testing::expectInvalid([&] { kafka::createDirectStream(ssc, o); },
@@ -270,7 +263,7 @@ TEST(DirectStreamTest, BadSettingsAreRefusedNamingThem) {
 
 TEST(DirectStreamTest, AnUnreachableClusterStopsTheContextNamingTheTopic) {
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
   // A port nobody listens on: metadata requests time out (timeout shortened by pollTimeout).
   auto o = subscribe("127.0.0.1:1", {"t"});
   o.pollTimeout = Seconds(2);

@@ -18,13 +18,6 @@
 namespace dstream {
 namespace {
 
-ContextOptions manual(std::shared_ptr<ManualClock> clock) {
-  ContextOptions o;
-  o.clock = std::move(clock);
-  o.ui.enabled = false;
-  return o;
-}
-
 kafka::SinkOptions sinkTo(const std::string& bootstrap, const std::string& topic) {
   kafka::SinkOptions o;
   o.kafkaParams = {{"bootstrap.servers", bootstrap}};
@@ -44,7 +37,7 @@ TEST(KafkaSinkTest, EveryElementIsWrittenOnceUnderItsKey) {
   // 0 = Produce, 6 = NOT_LEADER_OR_FOLLOWER: the idempotent producer retries, writing once.
   EXPECT_EQ(mock.command("errors 0 6 2"), "ok errors 0 6 2");
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[2]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[2]", Seconds(1), testing::onManualClock(clock));
   auto queue = std::make_shared<RDDQueue<std::string>>();
   queue->push(numbers(0, 100), 3);
   queue->push(numbers(100, 250), 2);
@@ -64,7 +57,7 @@ TEST(KafkaSinkTest, EveryElementIsWrittenOnceUnderItsKey) {
 TEST(KafkaSinkTest, APartitionFunctionAndNoKeyAreHonoured) {
   testing::MockCluster mock({"--topic", "out:3"});
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
   auto queue = std::make_shared<RDDQueue<std::string>>();
   queue->push(numbers(0, 30));
   kafka::writeToKafka(
@@ -86,7 +79,7 @@ TEST(KafkaSinkTest, ATopicKafkaRefusesFailsTheBatchNamingIt) {
   // 0 = Produce; 87 = INVALID_RECORD: not retriable, every send of the batch fails.
   EXPECT_EQ(mock.command("errors 0 87 1000"), "ok errors 0 87 1000");
   auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
-  StreamingContext ssc("local[1]", Seconds(1), manual(clock));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
   auto queue = std::make_shared<RDDQueue<std::string>>();
   queue->push(numbers(0, 5));
   kafka::writeToKafka(ssc.queueStream(queue), sinkTo(mock.bootstrap(), "out"), [](const std::string& s) { return s; },
@@ -102,7 +95,7 @@ TEST(KafkaSinkTest, ATopicKafkaRefusesFailsTheBatchNamingIt) {
 }
 
 TEST(KafkaSinkTest, BadSettingsAreRefusedNamingThem) {
-  StreamingContext ssc("local[1]", Seconds(1), manual(std::make_shared<ManualClock>()));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(std::make_shared<ManualClock>()));
   auto stream = ssc.queueStream(std::make_shared<RDDQueue<std::string>>());
   auto id = [](const std::string& s) { return s; };
   kafka::SinkOptions o;

@@ -29,12 +29,6 @@ using testing::kTimeout;
 using testing::LoopbackListener;
 using testing::sendAll;
 
-// The tests' contexts serve no web UI (no port taken).
-ContextOptions noUi(ContextOptions o) {
-  o.ui.enabled = false;
-  return o;
-}
-
 // `n` lines of 100 bytes (with the '\n'), numbered from `first`.
 std::string hundredByteLines(int first, int n) {
   std::string out;
@@ -226,7 +220,7 @@ TEST(SocketBackpressureTest, TheRateControllerPublishesThePidEstimateToTheReceiv
   auto clock = std::make_shared<ManualClock>(kT0 + Milliseconds(500));
   StreamingContext ssc(
       "local[1]", Seconds(1),
-      noUi({.clock = clock, .backpressure = {.enabled = true, .initialRate = 1'000'000}}));
+      testing::withoutUi({.clock = clock, .backpressure = {.enabled = true, .initialRate = 1'000'000}}));
   auto lines = ssc.socketTextStream("127.0.0.1", server.port(), {.maxReceivedBytes = 1 << 20});
   // The pipeline handles 2000 records/s: a batch "takes" count / 2 ms on the manual clock.
   lines.foreachRDD([&](const RDD<std::string_view>& rdd, Time) {
@@ -272,7 +266,7 @@ TEST(SocketBackpressureTest, TheRateControllerPublishesThePidEstimateToTheReceiv
 TEST(SocketBackpressureTest, WithoutBackpressureTheRateStaysMaxRate) {
   LoopbackListener server;
   auto clock = std::make_shared<ManualClock>(kT0 + Milliseconds(500));
-  StreamingContext ssc("local[1]", Seconds(1), noUi({.clock = clock}));
+  StreamingContext ssc("local[1]", Seconds(1), testing::withoutUi({.clock = clock}));
   ssc.socketTextStream("127.0.0.1", server.port(), {.maxRatePerSecond = 700})
       .count()
       .foreachRDD([](const RDD<long>&) {});
@@ -290,7 +284,7 @@ TEST(SocketBackpressureTest, ReceiverInfoReportsARefusedConnection) {
   std::vector<std::string> log;
   std::mutex mu;
   StreamingContext ssc("local[1]", Seconds(1),
-                       noUi({.clock = clock, .log = [&](LogLevel, std::string_view l) {
+                       testing::withoutUi({.clock = clock, .log = [&](LogLevel, std::string_view l) {
                                std::lock_guard lock(mu);
                                log.emplace_back(l);
                              }}));
@@ -310,7 +304,7 @@ TEST(SocketBackpressureTest, ReceiverInfoReportsARefusedConnection) {
 
 TEST(SocketBackpressureTest, BadOptionsAreRefusedNamingTheSetting) {
   auto defineWith = [](BackpressureOptions b, SocketStreamOptions s = {}) {
-    StreamingContext ssc("local[1]", Seconds(1), noUi({.backpressure = b}));
+    StreamingContext ssc("local[1]", Seconds(1), testing::withoutUi({.backpressure = b}));
     ssc.socketTextStream("localhost", 9999, s);
   };
   testing::expectInvalid(

@@ -20,6 +20,7 @@
 
 #include "core/context_core.h"
 #include "dstream/dstream.h"
+#include "testing/batches.h"
 #include "sources/input_nodes.h"
 #include "testing/loopback.h"
 #include "testing/wait.h"
@@ -34,12 +35,6 @@ constexpr Duration kBatch = Milliseconds(250);
 constexpr std::size_t kLimit = 2 << 20;     // maxReceivedBytes
 constexpr std::int64_t kOneRead = 1 << 20;  // the receiver's largest recv()
 constexpr std::size_t kLineBytes = 100;     // with the '\n'
-
-// The tests' contexts serve no web UI (no port taken).
-ContextOptions noUi(ContextOptions o) {
-  o.ui.enabled = false;
-  return o;
-}
 
 struct Phase {
   Duration length;
@@ -106,7 +101,7 @@ void runBurst(bool backpressure) {
   testing::LoopbackListener server;
   StreamingContext ssc(
       "local[2]", kBatch,
-      noUi({.log = [](LogLevel, std::string_view) {},  // reconnect attempts after the end
+      testing::withoutUi({.log = [](LogLevel, std::string_view) {},  // reconnect attempts after the end
             .backpressure = {.enabled = backpressure}}));
   std::atomic<std::int64_t> counted{0}, seqSum{0};
   ssc.socketTextStream("127.0.0.1", server.port(), {.maxReceivedBytes = kLimit})

@@ -25,12 +25,6 @@ namespace fs = std::filesystem;
 using testing::TempDir;
 using Names = std::vector<std::string>;
 
-// The tests' contexts serve no web UI (no port taken).
-ContextOptions noUi(ContextOptions o) {
-  o.ui.enabled = false;
-  return o;
-}
-
 constexpr long kBase = 100'000;  // the clock starts here; batch i is at kBase + i * batch
 
 std::string name(int i) {
@@ -68,7 +62,7 @@ void collectNames(DStream<std::string_view> lines, Seen& seen) {
 TEST(FileCapsTest, MaxFilesPerBatchTakesTheOldestAndKeepsTheRestInOrder) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(timeFromMillis(kBase));
-  StreamingContext ssc("local[2]", Seconds(1), noUi({.clock = clock}));
+  StreamingContext ssc("local[2]", Seconds(1), testing::withoutUi({.clock = clock}));
   Seen seen;
   collectNames(ssc.textFileStream(dir.path().string(), {.maxFilesPerBatch = 3}), seen);
   // Eight files for batch 1; f05 and f06 share a modification time (name order decides).
@@ -90,7 +84,7 @@ TEST(FileCapsTest, MaxFilesPerBatchTakesTheOldestAndKeepsTheRestInOrder) {
 TEST(FileCapsTest, MaxBytesPerBatchTakesAnOversizedFileWholeAndAlone) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(timeFromMillis(kBase));
-  StreamingContext ssc("local[2]", Seconds(1), noUi({.clock = clock}));
+  StreamingContext ssc("local[2]", Seconds(1), testing::withoutUi({.clock = clock}));
   Seen seen;
   collectNames(ssc.textFileStream(dir.path().string(), {.maxBytesPerBatch = 250}), seen);
   std::size_t sizes[] = {100, 100, 100, 400, 50, 100};
@@ -108,7 +102,7 @@ TEST(FileCapsTest, MaxBytesPerBatchTakesAnOversizedFileWholeAndAlone) {
 TEST(FileCapsTest, BothCapsTogether) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(timeFromMillis(kBase));
-  StreamingContext ssc("local[1]", Seconds(1), noUi({.clock = clock}));
+  StreamingContext ssc("local[1]", Seconds(1), testing::withoutUi({.clock = clock}));
   Seen seen;
   collectNames(
       ssc.textFileStream(dir.path().string(), {.maxFilesPerBatch = 2, .maxBytesPerBatch = 1000}),
@@ -127,7 +121,7 @@ TEST(FileCapsTest, WaitingFilesAreTakenEvenOnceOlderThanTheRememberWindow) {
   // Batches of 30s remember 60s: by the third batch the files are older than that.
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(timeFromMillis(kBase));
-  StreamingContext ssc("local[1]", Seconds(30), noUi({.clock = clock}));
+  StreamingContext ssc("local[1]", Seconds(30), testing::withoutUi({.clock = clock}));
   Seen seen;
   collectNames(ssc.textFileStream(dir.path().string(), {.maxFilesPerBatch = 1}), seen);
   ssc.start();
@@ -143,7 +137,7 @@ TEST(FileCapsTest, WaitingFilesAreTakenEvenOnceOlderThanTheRememberWindow) {
 
 TEST(FileCapsTest, NegativeCapsAreRefusedNamingTheSetting) {
   TempDir dir;
-  StreamingContext ssc("local[1]", Seconds(1), noUi({}));
+  StreamingContext ssc("local[1]", Seconds(1), testing::withoutUi({}));
   std::string d = dir.path().string();
   testing::expectInvalid(
       [&] { ssc.textFileStream(d, {.maxFilesPerBatch = -1}); },
@@ -165,7 +159,7 @@ struct Outputs {
 
 std::unique_ptr<StreamingContext> buildCapped(const fs::path& in, const fs::path& ckpt,
                                               std::shared_ptr<ManualClock> clock, Outputs& out) {
-  auto ctx = std::make_unique<StreamingContext>("local[2]", Seconds(1), noUi({.clock = clock}));
+  auto ctx = std::make_unique<StreamingContext>("local[2]", Seconds(1), testing::withoutUi({.clock = clock}));
   ctx->checkpoint(ckpt.string());
   ctx->setStateCheckpointInterval(Seconds(4));
   auto lines = ctx->textFileStream(in.string(), {.maxFilesPerBatch = 3});

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,18 @@
 #include "testing/wait.h"
 
 namespace dstream::testing {
+
+// `options` without the web UI: a test's context takes no port (tests/ui tests the UI).
+inline ContextOptions withoutUi(ContextOptions options) {
+  options.ui.enabled = false;
+  return options;
+}
+// A test's context on `clock`, without the web UI.
+inline ContextOptions onManualClock(std::shared_ptr<ManualClock> clock) {
+  ContextOptions options;
+  options.clock = std::move(clock);
+  return withoutUi(std::move(options));
+}
 
 // Sets `clock` to `t` and waits for the batch at `t` to complete.
 // REQUIRES: `ssc` has started and runs on `clock`.
