@@ -339,4 +339,5 @@ PYBIND11_MODULE(_dstream, m) {
       .def("now", &Context::now);
   bindListeners(context);
   bindBinaryRecords(context);
+  bindKafka(context);
 }

@@ -237,5 +237,6 @@ class Context {
 // Bindings that live in files of their own, called by PYBIND11_MODULE (_dstream.cc).
 void bindListeners(py::class_<Context>& context);  // binding_listener.cc
 void bindBinaryRecords(py::class_<Context>& context);  // binding_sources.cc
+void bindKafka(py::class_<Context>& context);          // binding_kafka.cc
 
 }  // namespace dstream_python
