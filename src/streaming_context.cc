@@ -6,6 +6,7 @@
 
 #include "util/file_io.h"
 #include "core/context_core.h"
+#include "sources/rate_estimator.h"
 #include "dstream/error.h"
 
 namespace dstream {
@@ -32,6 +33,9 @@ StreamingContext::StreamingContext(std::string_view master, Duration batchDurati
     throw Error(ErrorCode::kInvalidArgument,
                 "batch duration " + formatDuration(batchDuration) + " must be positive, e.g. Seconds(1)");
   }
+  // Checked before the context exists (and takes the UI's port); settings that are off are not
+  // checked, as in Spark.
+  if (options.backpressure.enabled) detail::PidRateEstimator::validate(options.backpressure);
   core_ = std::make_shared<detail::ContextCore>(workers, batchDuration, std::move(options));
   graph_ = core_;
 }

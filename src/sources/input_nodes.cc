@@ -148,8 +148,7 @@ SocketInputNode::SocketInputNode(Graph* graph, const std::string& host, int port
                     std::to_string(options.maxReceivedBytes) +
                     " (a negative number converted?); it must be 0 (unlimited) or a byte count below 2^63");
   }
-  const BackpressureOptions& backpressure = graph->backpressure();
-  if (backpressure.enabled) PidRateEstimator::validate(backpressure);
+  const BackpressureOptions& backpressure = graph->backpressure();  // checked by the context
   SocketReceiverOptions ro;
   ro.host = host;
   ro.port = port;

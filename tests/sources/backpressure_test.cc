@@ -317,6 +317,10 @@ TEST(SocketBackpressureTest, BadOptionsAreRefusedNamingTheSetting) {
       [&] { defineWith({.enabled = true, .initialRate = -3}); },
       "dstream: BackpressureOptions.initialRate is -3; it must be >= 0 records/s (0: unlimited)");
   defineWith({.enabled = false, .minRate = 0});  // unused settings are not checked, as in Spark
+  // Refused by the context itself, also without a socket stream.
+  testing::expectInvalid(
+      [] { StreamingContext ssc("local[1]", Seconds(1), testing::withoutUi({.backpressure = {.enabled = true, .minRate = -1}})); },
+      "dstream: BackpressureOptions.minRate is -1; it must be > 0 records/s (Spark's default: 100)");
   testing::expectInvalid(
       [&] { defineWith({}, {.maxReceivedBytes = static_cast<std::size_t>(-1)}); },
       "dstream: socketTextStream localhost:9999: SocketStreamOptions.maxReceivedBytes is "
