@@ -61,11 +61,15 @@ std::vector<std::vector<T>> sortedWithinBatches(std::vector<std::vector<T>> batc
 }
 
 // Runs `pipeline(inputStream)` over `input` (one vector per batch) and returns the output
-// of each batch that produced one, in batch order. A failing batch's error is rethrown.
+// of each batch that produced one, in batch order. A failing batch's error is rethrown. The
+// context serves no web UI, so tests run in parallel take no ports.
 template <class In, class F>
 auto runStream(std::vector<std::vector<In>> input, F pipeline, RunOptions options = {}) {
+  ContextOptions contextOptions;
   auto clock = std::make_shared<ManualClock>();
-  StreamingContext ssc(options.master, options.batchDuration, {.clock = clock});
+  contextOptions.clock = clock;
+  contextOptions.ui.enabled = false;
+  StreamingContext ssc(options.master, options.batchDuration, std::move(contextOptions));
   auto queue = std::make_shared<RDDQueue<In>>();
   std::size_t numBatches = options.numBatches ? options.numBatches : input.size();
   for (auto& batch : input) queue->push(std::move(batch), options.partitionsPerBatch);
