@@ -1,11 +1,13 @@
 // The Kafka direct stream's node: decides each batch's offset ranges, fetches exactly those
-// records with a librdkafka consumer it assigns per batch, and records the ranges in the
-// checkpoint (ReplayLog) so that re-run batches read them again.
+// records with a librdkafka consumer that keeps its partitions assigned across batches, and
+// records the ranges in the checkpoint (ReplayLog) so that re-run batches read them again.
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -24,6 +26,7 @@ namespace dstream::kafka {
 namespace {
 
 using dstream::detail::Graph;
+using Clock = std::chrono::steady_clock;
 
 struct ConsumerDeleter {
   void operator()(rd_kafka_t* rk) const {
@@ -69,11 +72,79 @@ struct RangesCodec {
   }
 };
 
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+};
+using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+
+// A partition the consumer keeps assigned from batch to batch: librdkafka prefetches its
+// records into a queue of its own, where records past a batch's range wait for the next one.
+struct AssignedPartition {
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue;
+  // Every offset before this one was read (or never comes as a record): a range starting here
+  // reads on from the queue; -1 when unknown (a seek failed).
+  std::int64_t readTo = 0;
+  // Records taken from the queue past a range's end (after offsets the broker skipped): the
+  // first records of the next range.
+  std::deque<Message> ahead;
+};
+
 // One Kafka partition's records of one batch: the bytes and the records that view them.
 struct PartitionData {
   std::string topic;
   std::string bytes;
   std::vector<ConsumerRecord> records;
+  // Where each record's key, value and header names and values are in `bytes`, as (offset,
+  // length) pairs, by record: views are made once `bytes` stops growing (fixViews).
+  std::vector<std::vector<std::size_t>> spans;
+
+  void add(const rd_kafka_message_t& m) {
+    auto& s = spans.emplace_back();
+    s.push_back(bytes.size());
+    if (m.key) bytes.append(static_cast<const char*>(m.key), m.key_len);
+    s.push_back(m.key_len);
+    s.push_back(bytes.size());
+    if (m.payload) bytes.append(static_cast<const char*>(m.payload), m.len);
+    s.push_back(m.len);
+    rd_kafka_headers_t* headers = nullptr;
+    if (!rd_kafka_message_headers(&m, &headers)) {
+      const char* name;
+      const void* value;
+      size_t size;
+      for (size_t h = 0; !rd_kafka_header_get_all(headers, h, &name, &value, &size); ++h) {
+        s.push_back(bytes.size());
+        bytes.append(name);
+        s.push_back(std::strlen(name));
+        s.push_back(bytes.size());
+        if (value) bytes.append(static_cast<const char*>(value), size);
+        s.push_back(value ? size : 0);
+      }
+    }
+    ConsumerRecord& r = records.emplace_back();
+    r.partition = m.partition;
+    r.offset = m.offset;
+    rd_kafka_timestamp_type_t tsType;
+    r.timestamp = rd_kafka_message_timestamp(&m, &tsType);
+    r.hasKey = m.key != nullptr;
+  }
+
+  void fixViews() {
+    const char* base = bytes.data();
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      ConsumerRecord& r = records[k];
+      const auto& s = spans[k];
+      r.topic = topic;
+      r.key = std::string_view(base + s[0], s[1]);
+      r.value = std::string_view(base + s[2], s[3]);
+      for (std::size_t h = 4; h + 3 < s.size(); h += 4) {
+        r.headers.emplace_back(std::string_view(base + s[h], s[h + 1]), std::string_view(base + s[h + 2], s[h + 3]));
+      }
+    }
+    spans = {};
+  }
 };
 
 class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRecord>, public detail::OffsetRangeSource {
@@ -109,6 +180,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
                                                    "' is not one of latest, earliest");
     }
     consumer_ = makeConsumer();  // rejects bad properties now, naming them
+    fetcher_ = makeConsumer();
   }
 
   std::string inputName() const override {
@@ -122,7 +194,14 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     // Where each partition known now begins, unless a checkpoint said so (readInputs).
     if (!next_.empty()) return;
     for (const auto& [tp, offset] : options_.fromOffsets) next_[tp] = offset;
-    for (const auto& tp : discoverPartitions()) next_[tp] = startAtEarliest_ ? watermarks(tp).first : watermarks(tp).second;
+    auto partitions = discoverPartitions();
+    for (const auto& [tp, offset] : listOffsets(partitions, startAtEarliest_ ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END)) {
+      next_[tp] = offset;
+    }
+    // The fetcher connects and starts prefetching now, before the first batch needs records.
+    std::vector<OffsetRange> none;
+    for (const auto& [tp, from] : next_) none.push_back({tp.topic, tp.partition, from, from});
+    prepareQueues(none);
     started_ = true;
   }
 
@@ -226,27 +305,53 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     return found;
   }
 
-  std::pair<std::int64_t, std::int64_t> watermarks(const TopicPartition& tp) {
-    std::int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // Where each of `partitions` is at `which`: RD_KAFKA_OFFSET_END gives its end now (the high
+  // watermark), RD_KAFKA_OFFSET_BEGINNING its first offset still kept. One ListOffsets request
+  // per leader for all of them (Kafka's ListOffsets takes -1 and -2 as "latest" and "earliest"
+  // where a timestamp goes); rd_kafka_query_watermark_offsets would take two round trips per
+  // partition.
+  std::map<TopicPartition, std::int64_t> listOffsets(const std::vector<TopicPartition>& partitions, std::int64_t which) {
+    std::map<TopicPartition, std::int64_t> found;
+    if (partitions.empty()) return found;
+    std::string failure;
     // A broker that is down or a leader that moves: librdkafka's own retries, then ours.
     for (int attempt = 0; attempt < 3; ++attempt) {
-      err = rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic.c_str(), tp.partition, &low, &high, timeoutMs());
-      if (!err) return {low, high};
+      PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+      for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = which;
+      if (auto err = rd_kafka_offsets_for_times(consumer_.get(), list.get(), timeoutMs())) {
+        failure = rd_kafka_err2str(err);
+        continue;
+      }
+      failure.clear();
+      for (int k = 0; k < list->cnt && failure.empty(); ++k) {
+        const auto& e = list->elems[k];
+        if (e.err) failure = nameOf({e.topic, e.partition}) + ": " + rd_kafka_err2str(e.err);
+        found[{e.topic, e.partition}] = e.offset;
+      }
+      if (failure.empty()) return found;
     }
-    throw Error(ErrorCode::kUnavailable, "directKafkaStream: cannot read the offsets of " + nameOf(tp) + ": " +
-                                             rd_kafka_err2str(err));
+    std::string names;
+    for (const auto& tp : partitions) names += (names.empty() ? "" : ", ") + nameOf(tp);
+    throw Error(ErrorCode::kUnavailable, "directKafkaStream: cannot read the offsets of " + names + ": " + failure);
+  }
+
+  std::vector<TopicPartition> known() const {
+    std::vector<TopicPartition> partitions;
+    for (const auto& [tp, from] : next_) partitions.push_back(tp);
+    return partitions;
   }
 
   // Every known partition from where the last batch ended to its end now (at most
   // maxRatePerPartition per second of batch). New partitions start at their beginning.
   std::vector<OffsetRange> decideRanges() {
     if (!options_.topics.empty()) {
+      std::vector<TopicPartition> appeared;
       for (const auto& tp : discoverPartitions()) {
-        if (!next_.contains(tp)) {
-          next_[tp] = watermarks(tp).first;
-          if (started_) dstream::detail::logLine(log_, LogLevel::kInfo, "directKafkaStream: new partition " + nameOf(tp) + ", read from its beginning");
-        }
+        if (!next_.contains(tp)) appeared.push_back(tp);
+      }
+      for (const auto& [tp, low] : listOffsets(appeared, RD_KAFKA_OFFSET_BEGINNING)) {
+        next_[tp] = low;
+        if (started_) dstream::detail::logLine(log_, LogLevel::kInfo, "directKafkaStream: new partition " + nameOf(tp) + ", read from its beginning");
       }
     }
     const double seconds = std::chrono::duration<double>(graph().batchDuration()).count();
@@ -254,9 +359,12 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
         options_.maxRatePerPartition > 0
             ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(options_.maxRatePerPartition * seconds)))
             : 0;
+    auto partitions = known();
+    auto lows = listOffsets(partitions, RD_KAFKA_OFFSET_BEGINNING);
+    auto highs = listOffsets(partitions, RD_KAFKA_OFFSET_END);
     std::vector<OffsetRange> ranges;
     for (auto& [tp, from] : next_) {
-      auto [low, high] = watermarks(tp);
+      std::int64_t low = lows.at(tp), high = highs.at(tp);
       if (from < low) {
         dstream::detail::logLine(log_, LogLevel::kWarning, "directKafkaStream: " + nameOf(tp) + " offsets [" + std::to_string(from) +
                                         ", " + std::to_string(low) + ") were deleted by retention before they were read");
@@ -269,125 +377,150 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     return ranges;
   }
 
-  // Reads exactly the records of `ranges`: one RDD partition per Kafka partition.
+  // The consumer keeps every partition it was given assigned from batch to batch, each with
+  // a queue of its own, so that librdkafka's prefetching runs on between batches and a batch
+  // starts with records already there. A range that does not start where its partition's
+  // queue stands (a batch re-run after recovery, offsets lost to retention) seeks first.
+  void prepareQueues(const std::vector<OffsetRange>& ranges) {
+    PartitionList added(rd_kafka_topic_partition_list_new(0));
+    PartitionList moved(rd_kafka_topic_partition_list_new(0));
+    for (const auto& range : ranges) {
+      TopicPartition tp{range.topic, range.partition};
+      auto it = assigned_.find(tp);
+      if (it == assigned_.end()) {
+        auto& ap = assigned_[tp];
+        ap.queue.reset(rd_kafka_queue_get_partition(fetcher_.get(), tp.topic.c_str(), tp.partition));
+        if (!ap.queue) {
+          assigned_.erase(tp);
+          throw Error(ErrorCode::kUnavailable, "directKafkaStream: librdkafka has no queue for " + nameOf(tp));
+        }
+        // Before the assignment: the partition's records go to its own queue, never to the
+        // consumer's shared one.
+        rd_kafka_queue_forward(ap.queue.get(), nullptr);
+        ap.readTo = range.fromOffset;
+        rd_kafka_topic_partition_list_add(added.get(), tp.topic.c_str(), tp.partition)->offset = range.fromOffset;
+      } else if (range.count() > 0 && it->second.readTo != range.fromOffset) {
+        it->second.ahead.clear();
+        it->second.readTo = range.fromOffset;
+        rd_kafka_topic_partition_list_add(moved.get(), tp.topic.c_str(), tp.partition)->offset = range.fromOffset;
+      }
+    }
+    if (added->cnt > 0) {
+      if (rd_kafka_error_t* error = rd_kafka_incremental_assign(fetcher_.get(), added.get())) {
+        std::string what = rd_kafka_error_string(error);
+        rd_kafka_error_destroy(error);
+        for (int k = 0; k < added->cnt; ++k) assigned_.erase({added->elems[k].topic, added->elems[k].partition});
+        throw Error(ErrorCode::kUnavailable, "directKafkaStream: cannot assign the batch's partitions: " + what);
+      }
+    }
+    if (moved->cnt > 0) {
+      // With a timeout: the seek completes before the batch reads, so no record prefetched
+      // from the old position reaches it.
+      if (rd_kafka_error_t* error = rd_kafka_seek_partitions(fetcher_.get(), moved.get(), timeoutMs())) {
+        std::string what = rd_kafka_error_string(error);
+        rd_kafka_error_destroy(error);
+        for (int k = 0; k < moved->cnt; ++k) assigned_.at({moved->elems[k].topic, moved->elems[k].partition}).readTo = -1;
+        throw Error(ErrorCode::kUnavailable, "directKafkaStream: cannot seek to the batch's offsets: " + what);
+      }
+      for (int k = 0; k < moved->cnt; ++k) {
+        const auto& e = moved->elems[k];
+        if (e.err) {
+          assigned_.at({e.topic, e.partition}).readTo = -1;  // unknown: seek again next time
+          throw Error(ErrorCode::kUnavailable, "directKafkaStream: cannot seek " + nameOf({e.topic, e.partition}) + " to offset " +
+                                                   std::to_string(e.offset) + ": " + rd_kafka_err2str(e.err));
+        }
+      }
+    }
+  }
+
+  // Reads the records of `range` from its partition's queue into `pd` until `deadline`;
+  // returns the first offset not read (range.untilOffset when it is complete).
+  std::int64_t readRange(const OffsetRange& range, AssignedPartition& ap, Clock::time_point deadline, PartitionData& pd,
+                         std::string& lastError) {
+    std::int64_t next = range.fromOffset;
+    auto take = [&](Message m) {
+      if (m->offset < next) return;  // prefetched before a seek: not this range's
+      if (m->offset >= range.untilOffset) {
+        // Past offsets the broker skipped: the next range's first record.
+        ap.ahead.push_back(std::move(m));
+        next = range.untilOffset;
+        return;
+      }
+      pd.add(*m);
+      next = m->offset + 1;
+    };
+    while (!ap.ahead.empty()) {
+      Message m = std::move(ap.ahead.front());
+      ap.ahead.pop_front();
+      take(std::move(m));
+    }
+    std::vector<rd_kafka_message_t*> batch;
+    PartitionList position(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(position.get(), range.topic.c_str(), range.partition);
+    while (next < range.untilOffset && Clock::now() < deadline) {
+      // Never more than the range still needs: records past its end stay in the queue.
+      batch.resize(static_cast<std::size_t>(std::min<std::int64_t>(range.untilOffset - next, 10000)));
+      ssize_t n = rd_kafka_consume_batch_queue(ap.queue.get(), 100, batch.data(), batch.size());
+      for (ssize_t k = 0; k < n; ++k) {
+        Message m(batch[static_cast<std::size_t>(k)]);
+        if (m->err) {
+          if (rd_kafka_fatal_error(fetcher_.get(), nullptr, 0)) {
+            throw Error(ErrorCode::kUnavailable, std::string("directKafkaStream: fatal consumer error: ") + rd_kafka_message_errstr(m.get()));
+          }
+          lastError = rd_kafka_message_errstr(m.get());  // transient: librdkafka retries
+          continue;
+        }
+        take(std::move(m));
+      }
+      // Offsets the broker will never deliver as records (transaction markers, compacted
+      // records) come to no queue: the consumer's position moves past them.
+      if (n <= 0 && !rd_kafka_position(fetcher_.get(), position.get()) && position->elems[0].offset >= range.untilOffset) {
+        next = range.untilOffset;
+      }
+    }
+    ap.readTo = next;
+    return next;
+  }
+
+  // Reads exactly the records of `ranges`: one RDD partition per Kafka partition, read from
+  // their queues in parallel on the context's workers.
   RDD<ConsumerRecord> fetch(const std::vector<OffsetRange>& ranges) {
+    prepareQueues(ranges);
     std::vector<std::shared_ptr<PartitionData>> data(ranges.size());
-    std::map<TopicPartition, std::size_t> index;
-    PartitionList assignment(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
-    for (std::size_t i = 0; i < ranges.size(); ++i) {
+    std::vector<std::int64_t> reached(ranges.size());
+    std::vector<std::string> errors(ranges.size());
+    const auto deadline = Clock::now() + options_.pollTimeout;
+    dstream::detail::forEachIndex(graph().pool().get(), ranges.size(), [&](std::size_t i) {
       data[i] = std::make_shared<PartitionData>();
       data[i]->topic = ranges[i].topic;
-      if (ranges[i].count() == 0) continue;
-      index[{ranges[i].topic, ranges[i].partition}] = i;
-      rd_kafka_topic_partition_list_add(assignment.get(), ranges[i].topic.c_str(), ranges[i].partition)->offset =
-          ranges[i].fromOffset;
+      reached[i] = ranges[i].fromOffset;
+      if (ranges[i].count() > 0) {
+        reached[i] = readRange(ranges[i], assigned_.at({ranges[i].topic, ranges[i].partition}), deadline, *data[i], errors[i]);
+      }
+      data[i]->fixViews();
+    });
+    std::string missing, lastError;
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      if (!errors[i].empty()) lastError = errors[i];
+      if (reached[i] < ranges[i].untilOffset) {
+        missing += (missing.empty() ? "" : ", ") + nameOf({ranges[i].topic, ranges[i].partition}) + " [" +
+                   std::to_string(reached[i]) + ", " + std::to_string(ranges[i].untilOffset) + ")";
+      }
     }
-    // Header bytes of each record, as (offset, length) pairs of name and value, by record.
-    std::vector<std::vector<std::vector<std::size_t>>> headerSpans(ranges.size());
-    std::vector<std::int64_t> nextOffset(ranges.size());
-    for (std::size_t i = 0; i < ranges.size(); ++i) nextOffset[i] = ranges[i].fromOffset;
-    if (!index.empty()) {
-      if (auto err = rd_kafka_assign(consumer_.get(), assignment.get())) {
-        throw Error(ErrorCode::kUnavailable, std::string("directKafkaStream: cannot assign the batch's partitions: ") +
-                                                 rd_kafka_err2str(err));
-      }
-      auto deadline = std::chrono::steady_clock::now() + options_.pollTimeout;
-      std::string lastError;
-      std::size_t open = index.size();
-      while (open > 0) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          std::string missing;
-          for (const auto& [tp, i] : index) {
-            if (nextOffset[i] < ranges[i].untilOffset) {
-              missing += (missing.empty() ? "" : ", ") + nameOf(tp) + " [" + std::to_string(nextOffset[i]) + ", " +
-                         std::to_string(ranges[i].untilOffset) + ")";
-            }
-          }
-          rd_kafka_assign(consumer_.get(), nullptr);
-          throw Error(ErrorCode::kUnavailable, "directKafkaStream: the batch's records did not arrive within " +
-                                                   formatDuration(options_.pollTimeout) + ": " + missing +
-                                                   (lastError.empty() ? "" : "; last error: " + lastError));
-        }
-        rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
-        if (!m) {
-          // Offsets the broker will never deliver (transaction markers, compacted records):
-          // the consumer's position moves past them.
-          PartitionList positions(rd_kafka_topic_partition_list_copy(assignment.get()));
-          if (!rd_kafka_position(consumer_.get(), positions.get())) {
-            for (int k = 0; k < positions->cnt; ++k) {
-              const auto& p = positions->elems[k];
-              std::size_t i = index.at({p.topic, p.partition});
-              if (nextOffset[i] < ranges[i].untilOffset && p.offset >= ranges[i].untilOffset) {
-                nextOffset[i] = ranges[i].untilOffset;
-                --open;
-              }
-            }
-          }
-          continue;
-        }
-        std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message(m, rd_kafka_message_destroy);
-        if (m->err) {
-          if (rd_kafka_fatal_error(consumer_.get(), nullptr, 0)) {
-            throw Error(ErrorCode::kUnavailable, std::string("directKafkaStream: fatal consumer error: ") + rd_kafka_message_errstr(m));
-          }
-          lastError = rd_kafka_message_errstr(m);  // transient: librdkafka retries
-          continue;
-        }
-        auto it = index.find({rd_kafka_topic_name(m->rkt), m->partition});
-        if (it == index.end()) continue;
-        std::size_t i = it->second;
-        if (m->offset < nextOffset[i] || m->offset >= ranges[i].untilOffset) continue;  // outside the range
-        PartitionData& pd = *data[i];
-        std::size_t keyAt = pd.bytes.size();
-        if (m->key) pd.bytes.append(static_cast<const char*>(m->key), m->key_len);
-        std::size_t valueAt = pd.bytes.size();
-        if (m->payload) pd.bytes.append(static_cast<const char*>(m->payload), m->len);
-        ConsumerRecord r;
-        r.partition = m->partition;
-        r.offset = m->offset;
-        rd_kafka_timestamp_type_t tsType;
-        r.timestamp = rd_kafka_message_timestamp(m, &tsType);
-        r.hasKey = m->key != nullptr;
-        // Views are fixed up once the partition's bytes stop growing; keep the spans for now.
-        r.key = std::string_view(nullptr, 0);
-        pd.records.push_back(r);
-        auto& spans = headerSpans[i].emplace_back(std::vector<std::size_t>{keyAt, m->key_len, valueAt, m->len});
-        rd_kafka_headers_t* headers = nullptr;
-        if (!rd_kafka_message_headers(m, &headers)) {
-          const char* name;
-          const void* value;
-          size_t size;
-          for (size_t h = 0; !rd_kafka_header_get_all(headers, h, &name, &value, &size); ++h) {
-            spans.push_back(pd.bytes.size());
-            pd.bytes.append(name);
-            spans.push_back(std::strlen(name));
-            spans.push_back(pd.bytes.size());
-            if (value) pd.bytes.append(static_cast<const char*>(value), size);
-            spans.push_back(value ? size : 0);
-          }
-        }
-        nextOffset[i] = m->offset + 1;
-        if (nextOffset[i] >= ranges[i].untilOffset) --open;
-      }
-      rd_kafka_assign(consumer_.get(), nullptr);
+    // The consumer's shared queue gets no records, only the consumer's own errors.
+    while (Message m{rd_kafka_consumer_poll(fetcher_.get(), 0)}) {
+      if (m->err) lastError = rd_kafka_message_errstr(m.get());
+    }
+    if (!missing.empty()) {
+      throw Error(ErrorCode::kUnavailable, "directKafkaStream: the batch's records did not arrive within " +
+                                               formatDuration(options_.pollTimeout) + ": " + missing +
+                                               (lastError.empty() ? "" : "; last error: " + lastError));
     }
     dstream::detail::Partitions<ConsumerRecord> parts;
     dstream::detail::Owners owners;
-    for (std::size_t i = 0; i < data.size(); ++i) {
-      PartitionData& pd = *data[i];
-      const char* base = pd.bytes.data();
-      for (std::size_t k = 0; k < pd.records.size(); ++k) {
-        ConsumerRecord& r = pd.records[k];
-        const auto& s = headerSpans[i][k];
-        r.topic = pd.topic;
-        r.key = std::string_view(base + s[0], s[1]);
-        r.value = std::string_view(base + s[2], s[3]);
-        for (std::size_t h = 4; h + 3 < s.size(); h += 4) {
-          r.headers.emplace_back(std::string_view(base + s[h], s[h + 1]), std::string_view(base + s[h + 2], s[h + 3]));
-        }
-      }
-      parts.push_back(dstream::detail::PartitionPtr<ConsumerRecord>(data[i], &data[i]->records));
-      owners.push_back(data[i]);
+    for (auto& pd : data) {
+      parts.push_back(dstream::detail::PartitionPtr<ConsumerRecord>(pd, &pd->records));
+      owners.push_back(pd);
     }
     return dstream::detail::makeRDD<ConsumerRecord>(std::move(parts), std::move(owners), graph().pool());
   }
@@ -402,8 +535,15 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   const LogSink log_ = graph().log();
   bool startAtEarliest_ = false;
   bool started_ = false;
+  // Two clients, as Spark's driver and executor consumers: consumer_ asks for partitions and
+  // offsets, fetcher_ reads records. Apart, because a broker answers a connection's requests
+  // in order: on fetcher_'s connections, each question would wait behind a fetch that waits
+  // for new records (fetch.wait.max.ms, 500 ms by default).
   std::unique_ptr<rd_kafka_t, ConsumerDeleter> consumer_;
+  std::unique_ptr<rd_kafka_t, ConsumerDeleter> fetcher_;
   std::map<TopicPartition, std::int64_t> next_;  // where each partition's next batch begins
+  // Declared after fetcher_: the queues and the records held go before the fetcher closes.
+  std::map<TopicPartition, AssignedPartition> assigned_;
   std::set<std::string> warned_;
   mutable std::mutex mu_;  // replay_ is read by offsetRanges() from output operations
   dstream::detail::ReplayLog<std::vector<OffsetRange>, RangesCodec> replay_{"offset ranges"};
