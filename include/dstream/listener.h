@@ -60,6 +60,20 @@ struct ReceiverInfo {
   bool throttled = false;               // holding back now: at the rate or the byte limit
 };
 
+// A stateful stream's state after a batch (dstream's; Spark reports the same figures for
+// Structured Streaming's state stores: numRowsTotal, memoryUsedBytes). One per stream that
+// keeps keyed state across batches: updateStateByKey, mapWithState, reduceByKeyAndWindow
+// (and the count/reduce windows built on it).
+struct StateInfo {
+  int streamId = 0;   // the stream's place among all streams, in the order they were defined
+  std::string name;   // the stream's uid when it has one, else its operation ("mapWithState")
+  std::int64_t numKeys = 0;
+  // An estimate, cheap to make: the hash tables' and vectors' capacity times their entry
+  // size, plus the heap memory keys and states own (long strings, vectors), extrapolated
+  // from a sample of the entries. Memory behind other types' pointers is not counted.
+  std::int64_t memoryUsedBytes = 0;
+};
+
 struct BatchInfo {
   Time batchTime;                             // the batch: data that arrived in [t - d, t)
   Time submissionTime;                        // when the batch was due (clock time)
@@ -70,6 +84,7 @@ struct BatchInfo {
   std::optional<std::string> failureReason;   // set when the batch failed
   std::vector<StreamInputInfo> streamIdToInputInfo;   // per input stream, by id
   std::vector<OutputOperationInfo> outputOperationInfos;  // per output operation, by id
+  std::vector<StateInfo> stateInfos;  // per stateful stream, by id: its state when the batch ended
 
   // How long the batch waited for the previous one (Spark's scheduling delay).
   std::optional<Duration> schedulingDelay() const {

@@ -271,7 +271,11 @@ void ContextCore::runBatch(Time t) {
   info.processingStartTime = clock_->now();
   std::atomic<std::int64_t> bad{0};
   auto listeners = this->listeners();
-  notify(*listeners, [&](StreamingListener& l) { l.onBatchStarted(info); });
+  bool started = false;
+  auto notifyStarted = [&] {
+    started = true;
+    notify(*listeners, [&](StreamingListener& l) { l.onBatchStarted(info); });
+  };
   try {
     BadRecordScope scope(&bad);
     for (std::size_t id = 0; id < sources_.size(); ++id) {
@@ -281,6 +285,8 @@ void ContextCore::runBatch(Time t) {
       info.numInputRecords += records;
       info.streamIdToInputInfo.push_back({static_cast<int>(id), input->inputName(), records});
     }
+    // As in Spark, a batch's input is known when it starts: the running batch shows its records.
+    notifyStarted();
     for (auto& n : nodes_) {
       if (n->computesEveryBatch()) n->computeBatch(t);
     }
@@ -302,6 +308,8 @@ void ContextCore::runBatch(Time t) {
   } catch (...) {
     info.failureReason = describe(std::current_exception());
     info.numBadRecords = bad.load();
+    if (!started) notifyStarted();  // every completed batch was started for its listeners
+    collectStateInfos(info);
     {
       std::lock_guard lock(mu_);
       history_.push_back(info);
@@ -312,6 +320,7 @@ void ContextCore::runBatch(Time t) {
   for (auto& n : nodes_) n->clearOldData(t);
   info.processingEndTime = clock_->now();
   info.numBadRecords = bad.load();
+  collectStateInfos(info);
   {
     std::lock_guard lock(mu_);
     history_.push_back(info);
@@ -325,6 +334,14 @@ void ContextCore::runBatch(Time t) {
     lastCompleted_ = t;
   }
   progress_.notify_all();
+}
+
+void ContextCore::collectStateInfos(BatchInfo& info) const {
+  for (const auto& n : nodes_) {
+    if (auto size = n->stateSize()) {
+      info.stateInfos.push_back({n->id(), n->uid().empty() ? n->kind() : n->uid(), size->keys, size->bytes});
+    }
+  }
 }
 
 void ContextCore::finish(std::exception_ptr error) {

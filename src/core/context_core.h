@@ -126,6 +126,8 @@ class ContextCore final : public Graph {
   void registerNode(std::shared_ptr<Node> node) override;
   void runLoop();
   void runBatch(Time t);
+  // Adds each stateful node's keys and bytes after batch `info` (on the batch thread).
+  void collectStateInfos(BatchInfo& info) const;
   void finish(std::exception_ptr error);
   void requestStop(bool gracefully, std::exception_ptr error);
   bool stillGraceful() const;

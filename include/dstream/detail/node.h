@@ -6,6 +6,7 @@
 // on the user's thread before start().
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -28,6 +29,13 @@ class BinaryReader;
 namespace dstream::detail {
 
 class InputNode;
+
+// What a stateful node holds after a batch: its keys, and an estimate of the bytes of its
+// state (state_size.h says what is counted).
+struct StateSize {
+  std::int64_t keys = 0;
+  std::int64_t bytes = 0;
+};
 
 class DSTREAM_EXPORT Node {
  public:
@@ -78,6 +86,11 @@ class DSTREAM_EXPORT Node {
   // A stateful node whose state type has no Serializer names that type here, so that
   // start() with a checkpoint directory refuses it by name; empty otherwise.
   virtual std::string stateTypeWithoutSerializer() const { return {}; }
+  // A node that keeps keyed state across batches (updateStateByKey, mapWithState, keyed
+  // windows) says how much it holds; nullopt for the others. The engine asks at the end of
+  // each batch, on the batch thread (BatchInfo::stateInfos): it must be cheap, about O(number
+  // of partitions), never a pass over the keys.
+  virtual std::optional<StateSize> stateSize() const { return std::nullopt; }
 
   // The source side of a source node (SourceNode<T> in input_node.h); null for other nodes.
   virtual InputNode* asSource() { return nullptr; }

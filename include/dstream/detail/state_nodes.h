@@ -24,6 +24,7 @@
 #include "dstream/detail/shared_partition.h"
 #include "dstream/detail/shuffle.h"
 #include "dstream/detail/state_checkpoint.h"
+#include "dstream/detail/state_size.h"
 #include "dstream/detail/window_nodes.h"
 #include "dstream/error.h"
 #include "dstream/hash.h"
@@ -274,6 +275,17 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<typename Pipe
     }
   }
 
+  // The keys of the (key, state) vectors and their capacity; the batch's grouping buffers are
+  // scratch, not state.
+  std::optional<StateSize> stateSize() const override {
+    StateSize size;
+    for (const auto& part : state_) {
+      size.keys += static_cast<std::int64_t>(part.size());
+      size.bytes += static_cast<std::int64_t>(containerBytes(part.read(), part.read().capacity()));
+    }
+    return size;
+  }
+
  protected:
   std::optional<RDD<Out>> compute(Time t) override {
     if (!initial_.empty()) {
@@ -484,6 +496,18 @@ class SnapshotSource {
   virtual RDD<std::pair<SK, S>> snapshot() const = 0;
 };
 
+// A mapWithState key's state and the last batch that gave the key data (for the idle timeout).
+template <class S>
+struct TimedState {
+  S value;
+  Time updated;
+};
+template <class S>
+struct HeapBytes<TimedState<S>> {
+  static constexpr bool kMayOwn = kMayOwnHeap<S>;
+  static std::size_t of(const TimedState<S>& e) { return heapBytes(e.value); }
+};
+
 // What a mapping function emits: M for f(const SK&, std::optional<V>, State<S>&) -> M, or
 // Spark's timed form f(Time, const SK&, std::optional<V>, State<S>&) -> std::optional<M>.
 template <class K, class V, class S, class F>
@@ -558,6 +582,16 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
     }
   }
 
+  // The keys' hash maps and the timeout queues (stale entries included: they hold memory).
+  std::optional<StateSize> stateSize() const override {
+    StateSize size;
+    for (std::size_t p = 0; p < state_.size(); ++p) {
+      size.keys += static_cast<std::int64_t>(state_[p].size());
+      size.bytes += static_cast<std::int64_t>(hashMapBytes(state_[p]) + containerBytes(timers_[p], timers_[p].size()));
+    }
+    return size;
+  }
+
   // The state of every key after the latest batch computed (stateSnapshots()).
   RDD<std::pair<SK, S>> snapshot() const override {
     Partitions<std::pair<SK, S>> out;
@@ -586,10 +620,7 @@ class MapWithStateNode final : public TypedNode<typename MappedOf<K, V, S, F>::t
   }
 
  private:
-  struct Entry {
-    S value;
-    Time updated;  // the last batch that gave the key data (for the idle timeout)
-  };
+  using Entry = TimedState<S>;
 
   // f's result for one call, as 0 or 1 element.
   template <class... A>

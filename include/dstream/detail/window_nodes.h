@@ -22,6 +22,7 @@
 #include "dstream/detail/node.h"
 #include "dstream/detail/shuffle.h"
 #include "dstream/detail/state_checkpoint.h"
+#include "dstream/detail/state_size.h"
 #include "dstream/rdd.h"
 #include "dstream/state.h"
 
@@ -176,6 +177,16 @@ class ReducedWindowNode final : public TypedNode<std::pair<K, V>> {
     }
   }
 
+  // The window's result by key; the reduced batches it reads are its parent's.
+  std::optional<StateSize> stateSize() const override {
+    StateSize size;
+    for (const auto& m : state_) {
+      size.keys += static_cast<std::int64_t>(m.size());
+      size.bytes += static_cast<std::int64_t>(hashMapBytes(m));
+    }
+    return size;
+  }
+
   // The batch that just ran: writeState saves the reduced batches up to it, also between
   // slides, when this node computed nothing.
   void clearOldData(Time t) override {
@@ -302,6 +313,18 @@ class PaneWindowNode final : public TypedNode<std::pair<K, V>> {
   std::size_t numSuffixes() const { return front_.size(); }
   std::size_t numLiveBatches() const { return live_.size(); }
 
+  // Keys: those of the last window; bytes: the partial results kept between slides (the
+  // suffixes and the back), not the reduced batches of the window, which are its parent's.
+  std::optional<StateSize> stateSize() const override {
+    StateSize size;
+    size.keys = windowKeys_;
+    for (const auto& m : back_) size.bytes += static_cast<std::int64_t>(hashMapBytes(m));
+    for (const auto& suffix : front_) {
+      for (const auto& m : suffix.maps) size.bytes += static_cast<std::int64_t>(hashMapBytes(m));
+    }
+    return size;
+  }
+
  protected:
   std::optional<RDD<KV>> compute(Time t) override {
     const Duration step = parent_->slideDuration();
@@ -384,6 +407,8 @@ class PaneWindowNode final : public TypedNode<std::pair<K, V>> {
       }
       out[p] = std::move(part);
     });
+    windowKeys_ = 0;
+    for (const auto& part : out) windowKeys_ += static_cast<std::int64_t>(part->size());
     for (auto& b : entering) live_.push_back(std::move(b));
     Owners owners;
     for (const auto& b : live_) appendOwners(owners, b.rdd.owners());
@@ -408,6 +433,7 @@ class PaneWindowNode final : public TypedNode<std::pair<K, V>> {
   Time frontEnd_{};                    // the front holds the batches up to it, the back those after
   std::vector<HashMap<K, V>> back_;    // by hash partition
   std::optional<Time> lastTime_;       // the last window computed; unset before the first
+  std::int64_t windowKeys_ = 0;        // the keys of the last window computed
 };
 
 }  // namespace dstream::detail
