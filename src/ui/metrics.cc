@@ -104,6 +104,25 @@ std::string prometheusMetrics(const StatusSnapshot& s) {
     }
   }
 
+  struct StateMetric {
+    const char* name;
+    const char* help;
+    std::int64_t StateInfo::*value;
+  };
+  static const StateMetric kStateMetrics[] = {
+      {"dstream_state_keys", "Keys a stateful stream holds after the last completed batch.", &StateInfo::numKeys},
+      {"dstream_state_bytes",
+       "Estimated bytes of a stateful stream's state after the last completed batch (doc/monitoring.md).",
+       &StateInfo::memoryUsedBytes},
+  };
+  for (const auto& m : kStateMetrics) {
+    e.family(m.name, "gauge", m.help);
+    for (const auto& st : s.stateStreams) {
+      e.sample(m.name, static_cast<double>(st.*m.value),
+               fmt::format("stream_id=\"{}\",stream=\"{}\"", st.streamId, labelValue(st.name)));
+    }
+  }
+
   if (s.checkpoint) {
     const auto& w = s.checkpoint->writes;
     e.metric("dstream_checkpoint_writes_total", "counter", "Checkpoints written.", static_cast<double>(w.writes));

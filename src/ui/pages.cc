@@ -205,6 +205,22 @@ std::string receivers(const StatusSnapshot& s) {
   return out + "</tbody></table></section>\n";
 }
 
+std::string stateStreams(const StatusSnapshot& s) {
+  std::string out = fmt::format("<section id=\"state-streams\" data-live><h2>State ({})</h2>\n", s.stateStreams.size());
+  if (s.stateStreams.empty()) {
+    return out + "<p class=\"muted\">No stateful stream (updateStateByKey, mapWithState, reduceByKeyAndWindow), "
+                 "or no batch completed yet.</p></section>\n";
+  }
+  out += "<table id=\"state-table\"><thead><tr><th>Stream</th><th>Keys</th><th>Memory (estimated)</th></tr></thead><tbody>\n";
+  for (const auto& st : s.stateStreams) {
+    out += fmt::format(
+        "<tr data-stream-id=\"{}\"><td>{} <span class=\"muted\">#{}</span></td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td></tr>\n",
+        st.streamId, html(st.name), st.streamId, st.numKeys, bytes(st.memoryUsedBytes));
+  }
+  return out + "</tbody></table></section>\n";
+}
+
 std::string checkpoint(const StatusSnapshot& s) {
   std::string out = "<section id=\"checkpoint\" data-live><h2>Checkpoint</h2>\n";
   if (!s.checkpoint) return out + "<p class=\"muted\">Not checkpointing (no ssc.checkpoint(dir)).</p></section>\n";
@@ -259,6 +275,7 @@ HttpResult streamingPage(const StatusSnapshot& s) {
   page += summary(s);
   page += charts();
   page += receivers(s);
+  page += stateStreams(s);
   page += checkpoint(s);
   page += batchTables(s);
   page += kFooter;

@@ -217,7 +217,17 @@ void writeStatistics(JsonWriter& w, const StatusSnapshot& s) {
       .field("state", s.state)
       .field("numFailedBatches", s.numFailedBatches)
       .field("numBadRecords", s.numBadRecords)
-      .endObject();
+      .key("stateStreams")
+      .beginArray();
+  for (const auto& st : s.stateStreams) {
+    w.beginObject()
+        .field("streamId", st.streamId)
+        .field("name", st.name)
+        .field("numKeys", st.numKeys)
+        .field("memoryUsedBytes", st.memoryUsedBytes)
+        .endObject();
+  }
+  w.endArray().endObject();
 }
 
 // batches?status=...: newest first, as Spark lists them.
@@ -343,6 +353,9 @@ HttpResult restApi(const StatusSnapshot& s, std::string_view path, const std::ve
     writeApplication(w, s);
     return json(w.take());
   }
+  // applications/<app>/<attempt>/streaming/...: Spark's live UI serves its one attempt whatever
+  // the id, and so does dstream's.
+  if (p.size() >= 5 && p[2] != "streaming" && p[3] == "streaming") p.erase(p.begin() + 2);
   if (p[2] != "streaming" || p.size() < 4) return error(404, "unknown path /api/v1/" + std::string(path));
   HttpResult r = streaming(s, std::vector<std::string_view>(p.begin() + 3, p.end()), statuses);
   if (r.status == 404 && r.body.find("unknown path") != std::string::npos) {

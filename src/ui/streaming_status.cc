@@ -55,6 +55,7 @@ void StreamingProgress::copyTo(StatusSnapshot& s) const {
   s.startedAt = startedAt_;
   s.firstBatchTime = firstBatch_;
   s.completed.assign(completed_.begin(), completed_.end());
+  if (!completed_.empty()) s.stateStreams = completed_.back().stateInfos;
   if (running_) s.running.push_back(*running_);
   s.numTotalCompletedBatches = numCompleted_;
   s.numFailedBatches = numFailed_;

@@ -60,6 +60,7 @@ struct StatusSnapshot {
   std::vector<std::string> inputNames;           // by input stream id
   std::vector<std::int64_t> inputRecordsTotal;   // by input stream id, over completed batches
   std::vector<ReceiverInfo> receivers;           // the inputs with a receiver
+  std::vector<StateInfo> stateStreams;           // the stateful streams after the last completed batch
   std::optional<CheckpointStatus> checkpoint;    // when the context checkpoints
   int retainedBatches = 0;
 

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <sstream>
 
 #include "dstream/bad_records.h"
@@ -204,6 +206,8 @@ TEST(UiTest, RestApiAndMetricsMatchTheCompletedBatches) {
   EXPECT_EQ(stringField(items.at(2), "batchTime"), "2023-11-14T22:13:21.000GMT");  // 1'700'000'001'000 ms
 
   EXPECT_EQ(httpGet(port, run.api("batches?status=COMPLETED")).body, r.body);
+  // Spark's path with an attempt id: its live UI serves its one attempt whatever the id.
+  EXPECT_EQ(httpGet(port, "/api/v1/applications/" + run.appId + "/1/streaming/batches").body, r.body);
   EXPECT_EQ(httpGet(port, run.api("batches?status=QUEUED&status=PROCESSING")).body, "[]");
   auto bad = httpGet(port, run.api("batches?status=DONE"));
   EXPECT_EQ(bad.status, 400);
@@ -307,6 +311,55 @@ TEST(UiTest, RestApiAndMetricsMatchTheCompletedBatches) {
   run.ssc.stop();
 }
 
+// Each stateful stream's keys and estimated bytes after the last completed batch: gauges in
+// /metrics, stateStreams in the statistics, a row of the page's State table.
+TEST(UiTest, TheStateOfStatefulStreamsIsShown) {
+  UiRun run;
+  run.queue->push({"a", "b", "a"});
+  run.queue->push({"c"});
+  using Entry = std::pair<std::string, long>;
+  run.ssc.queueStream(run.queue)
+      .map([](const std::string& w) { return Entry(w, 1L); })
+      .updateStateByKey([](std::span<const long> vs, std::optional<long> old) -> std::optional<long> {
+        return old.value_or(0) + static_cast<long>(vs.size());
+      })
+      .uid("word \"counts\"")
+      .foreachRDD([](const RDD<Entry>&) {});
+  run.ssc.start();
+  int port = run.port();
+  EXPECT_THAT(httpGet(port, "/streaming/").body, HasSubstr("<h2>State (0)</h2>"));
+  ASSERT_TRUE(testing::runBatches(run.ssc, *run.clock, 2));
+  ASSERT_NO_FATAL_FAILURE(run.readAppId());
+  auto batches = testing::completedBatches(run.ssc);
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches.back().stateInfos.size(), 1u);
+  const StateInfo& state = batches.back().stateInfos[0];
+  EXPECT_EQ(state.numKeys, 3);
+  EXPECT_EQ(state.name, "word \"counts\"");
+
+  std::string labels = "{stream_id=\"" + std::to_string(state.streamId) + "\",stream=\"word \\\"counts\\\"\"}";
+  auto metrics = httpGet(port, "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("# TYPE dstream_state_keys gauge\ndstream_state_keys" + labels + " 3\n"));
+  EXPECT_THAT(metrics, HasSubstr("# TYPE dstream_state_bytes gauge\ndstream_state_bytes" + labels + " " +
+                                 std::to_string(state.memoryUsedBytes) + "\n"));
+
+  Json stats(httpGet(port, run.api("statistics")).body);
+  simdjson::dom::array streams;
+  ASSERT_EQ(stats.root["stateStreams"].get(streams), simdjson::SUCCESS);
+  ASSERT_EQ(streams.size(), 1u);
+  EXPECT_EQ(intField(streams.at(0), "streamId"), state.streamId);
+  EXPECT_EQ(stringField(streams.at(0), "name"), state.name);
+  EXPECT_EQ(intField(streams.at(0), "numKeys"), 3);
+  EXPECT_EQ(intField(streams.at(0), "memoryUsedBytes"), state.memoryUsedBytes);
+
+  auto page = httpGet(port, "/streaming/").body;
+  EXPECT_THAT(page, HasSubstr("<h2>State (1)</h2>"));
+  EXPECT_THAT(page, HasSubstr("<tr data-stream-id=\"" + std::to_string(state.streamId) +
+                              "\"><td>word &quot;counts&quot; <span class=\"muted\">#" +
+                              std::to_string(state.streamId) + "</span></td><td class=\"num\">3</td>"));
+  run.ssc.stop();
+}
+
 TEST(UiTest, OnlyGetAndHeadAreServed) {
   UiRun run;
   int port = run.port();
@@ -353,6 +406,7 @@ TEST(UiTest, TheBacklogIsShownWhileABatchRunsLong) {
   ASSERT_EQ(processing.root.get(p), simdjson::SUCCESS) << r.body;
   ASSERT_EQ(p.size(), 1u) << r.body;
   EXPECT_EQ(intField(p.at(0), "batchId"), toMillis(first));
+  EXPECT_EQ(intField(p.at(0), "inputSize"), 1) << "the running batch's records are known when it starts";
   EXPECT_EQ(intField(Json(httpGet(port, run.api("statistics")).body).root, "numActiveBatches"), 4);
   EXPECT_THAT(httpGet(port, "/metrics").body, HasSubstr("\ndstream_batches_waiting 3\n"));
   EXPECT_THAT(httpGet(port, "/streaming/").body, HasSubstr("Active batches (4)"));
