@@ -3,8 +3,10 @@
 // timeouts, an inverse window's filterFunc), and a byte estimate that covers the entries.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -151,6 +153,26 @@ TEST(StateSizeTest, AStatelessPipelineReportsNoState) {
   auto batches = testing::completedBatches(r.ssc);
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_TRUE(batches[0].stateInfos.empty());
+}
+
+// A batch whose output fails still reports the state its stateful streams reached.
+TEST(StateSizeTest, AFailedBatchReportsTheStateItReached) {
+  StateRun r({{"a"}, {"b", "c"}});
+  auto counts = r.pairs().updateStateByKey([](std::span<const long> vs, std::optional<long> old) -> std::optional<long> {
+    return old.value_or(0) + static_cast<long>(vs.size());
+  });
+  counts.foreachRDD([](const RDD<Entry>& rdd) {
+    if (rdd.count() == 3) throw std::runtime_error("output broke");  // the second batch
+  });
+  r.ssc.start();
+  ASSERT_TRUE(testing::runBatches(r.ssc, *r.clock, 1));
+  r.clock->setTime(testing::firstBatchTime(r.ssc) + Seconds(1));
+  EXPECT_THROW(r.ssc.awaitTerminationOrTimeout(testing::kWaitTimeout), Error);
+  auto batches = testing::completedBatches(r.ssc);
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_TRUE(batches[1].failureReason);
+  ASSERT_EQ(batches[1].stateInfos.size(), 1u);
+  EXPECT_EQ(batches[1].stateInfos[0].numKeys, 3);
 }
 
 // A listener hears the state with the batch, as the UI does.

@@ -243,6 +243,9 @@ TEST(UiTest, RestApiAndMetricsMatchTheCompletedBatches) {
   for (const std::string& path : {run.api("batches/12345"), run.api("batches/" + id + "/operations/7"),
                                   run.api("receivers/0"), run.api("nothing"), run.api("batches/" + id + "/x"),
                                   std::string("/api/v1/applications/other-app/streaming/statistics"),
+                                  "/api/v1/applications/" + run.appId + "/1",
+                                  "/api/v1/applications/" + run.appId + "/1/streaming/nothing",
+                                  "/api/v1/applications/" + run.appId + "/1/2/streaming/statistics",
                                   std::string("/api/v1/nothing"), std::string("/api/v2/applications")}) {
     auto e = httpGet(port, path);
     EXPECT_EQ(e.status, 404) << path << ": " << e.body;
