@@ -1,0 +1,81 @@
+// The scale-out crash test's member: one process of a consumer group over a keyed topic, a
+// running count per key (updateStateByKey) in each partition's context, written to an output
+// topic exactly once as "<count>@<batch ms>" under the key, input partition p to output
+// partition p. Ends when its standard input
+// closes (the test, or the test's death); the test kills it with SIGKILL at other times.
+//
+//   group_counts_program BOOTSTRAP GROUP INPUT OUTPUT CHECKPOINT_ROOT BATCH_MS
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "dstream/dstream.h"
+#include "dstream/kafka.h"
+#include "dstream/kafka_group.h"
+
+using namespace dstream;
+
+int main(int argc, char** argv) {
+  if (argc != 7) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP GROUP INPUT OUTPUT CHECKPOINT_ROOT BATCH_MS\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1], group = argv[2], input = argv[3], output = argv[4];
+  kafka::GroupOptions options;
+  options.kafkaParams = {{"bootstrap.servers", bootstrap},
+                         {"group.id", group},
+                         {"auto.offset.reset", "earliest"},
+                         {"session.timeout.ms", "6000"},
+                         {"heartbeat.interval.ms", "500"}};
+  options.topics = {input};
+  options.checkpointRoot = argv[5];
+  options.batchDuration = Milliseconds(std::stoi(argv[6]));
+  options.stateCheckpointInterval = 2 * options.batchDuration;
+  options.context.log = stderrLogSink(LogLevel::kInfo);
+  kafka::GroupMember member(options, [&](StreamingContext&, const DStream<kafka::ConsumerRecord>& records,
+                                         const kafka::TopicPartition& tp) {
+    auto counts = records.map([](const kafka::ConsumerRecord& r) { return std::pair<std::string, long>(std::string(r.key), 1L); })
+                      .updateStateByKey<long>([](std::span<const long> ones, std::optional<long> total) {
+                        return std::optional<long>(total.value_or(0) + static_cast<long>(ones.size()));
+                      })
+                      .uid("running-count");
+    auto stamped = counts.transform([](const RDD<std::pair<std::string, long>>& rdd, Time t) {
+      long ms = toMillis(t);
+      return rdd.map([ms](const std::pair<std::string, long>& kv) {
+        return std::pair<std::string, std::string>(kv.first, std::to_string(kv.second) + "@" + std::to_string(ms));
+      });
+    });
+    kafka::SinkOptions out;
+    out.kafkaParams = {{"bootstrap.servers", bootstrap}};
+    out.topic = output;
+    out.transactionalId = group + "-" + tp.topic + "-" + std::to_string(tp.partition);
+    out.offsetsOf = records;
+    out.consumerGroupId = group;
+    // Input partition p writes output partition p: one writer per output partition at a time.
+    kafka::writeToKafka(
+        stamped, out, [](const std::pair<std::string, std::string>& kv) { return std::string_view(kv.first); },
+        [](const std::pair<std::string, std::string>& kv) { return std::string_view(kv.second); },
+        [p = tp.partition](const std::pair<std::string, std::string>&) { return p; });
+  });
+  member.start();
+  std::thread endOnEof([&] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+    }
+    member.stop();
+  });
+  int status = 0;
+  try {
+    member.awaitTermination();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "group_counts_program: %s\n", e.what());
+    status = 1;
+  }
+  if (status != 0) std::_Exit(status);  // the stdin reader may still be blocked
+  endOnEof.join();
+  return 0;
+}
