@@ -10,6 +10,9 @@
 #include <string>
 
 #include "dstream/dstream.h"
+#ifdef DSTREAM_LAB_KAFKA
+#include "dstream/kafka.h"
+#endif
 
 namespace lab {
 
@@ -25,6 +28,10 @@ struct Options {
   std::string directory = "/tmp/datastreams";
   std::string outputPrefix = "/tmp/venues/venues";
   std::string checkpointDirectory = "/tmp/checkpointing";
+  // --kafka: read the lines from a Kafka topic instead of the socket (one record per line).
+  std::string kafkaBootstrap;
+  std::string kafkaTopic = "meetups";
+  std::string kafkaOffsetReset = "earliest";  // the lab replays files: read the topic from its start
   // Ctrl-C or SIGTERM stop the context gracefully (the received data is printed first), a
   // second one at once: Spark's spark.streaming.stopGracefullyOnShutdown.
   bool gracefulShutdown = true;
@@ -40,7 +47,7 @@ struct Options {
   dstream::ContextOptions context() const { return {.stopGracefullyOnShutdown = gracefulShutdown}; }
 };
 
-enum Needs : unsigned { kDirectory = 1, kSocket = 2, kWindow = 4, kOutput = 8, kCheckpoint = 16 };
+enum Needs : unsigned { kDirectory = 1, kSocket = 2, kWindow = 4, kOutput = 8, kCheckpoint = 16, kKafka = 32 };
 
 inline void addOptions(CLI::App& app, Options& o, unsigned needs) {
   app.add_option("--master", o.master, "local, local[N] or local[*]")->capture_default_str();
@@ -62,6 +69,28 @@ inline void addOptions(CLI::App& app, Options& o, unsigned needs) {
   }
   if (needs & kOutput) app.add_option("--output", o.outputPrefix, "saveAsTextFiles prefix")->capture_default_str();
   if (needs & kCheckpoint) app.add_option("--checkpoint", o.checkpointDirectory, "checkpoint directory")->capture_default_str();
+#ifdef DSTREAM_LAB_KAFKA
+  if (needs & kKafka) {
+    app.add_option("--kafka", o.kafkaBootstrap, "read the lines from Kafka at these bootstrap servers (host:port,...) instead of the socket");
+    app.add_option("--topic", o.kafkaTopic, "with --kafka: the topic, one line per record")->capture_default_str();
+    app.add_option("--kafka-offset-reset", o.kafkaOffsetReset, "with --kafka: where a fresh start reads the topic from")
+        ->capture_default_str()->check(CLI::IsMember({"earliest", "latest"}));
+  }
+#endif
+}
+
+// The lab's input lines: a Kafka topic's record values with --kafka (Spark's
+// KafkaUtils.createDirectStream), else the socket (the lab's nc -lk 9999).
+inline dstream::DStream<std::string_view> inputLines(dstream::StreamingContext& ssc, const Options& o) {
+#ifdef DSTREAM_LAB_KAFKA
+  if (!o.kafkaBootstrap.empty()) {
+    dstream::kafka::DirectStreamOptions kafka;
+    kafka.kafkaParams = {{"bootstrap.servers", o.kafkaBootstrap}, {"auto.offset.reset", o.kafkaOffsetReset}};
+    kafka.topics = {o.kafkaTopic};
+    return dstream::kafka::createDirectStream(ssc, kafka).map([](const dstream::kafka::ConsumerRecord& r) { return r.value; });
+  }
+#endif
+  return ssc.socketTextStream(o.host, o.port);
 }
 
 // Starts the context and waits: until it stops, or for --run-for seconds and then stops it
