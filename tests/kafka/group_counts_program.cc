@@ -3,8 +3,9 @@
 // topic exactly once as "<count>@<batch ms>" under the key, input partition p to output
 // partition p. Ends when its standard input
 // closes (the test, or the test's death); the test kills it with SIGKILL at other times.
+// bench/kafka/rebalance.py times its rebalances with a shorter session timeout.
 //
-//   group_counts_program BOOTSTRAP GROUP INPUT OUTPUT CHECKPOINT_ROOT BATCH_MS
+//   group_counts_program BOOTSTRAP GROUP INPUT OUTPUT CHECKPOINT_ROOT BATCH_MS [SESSION_TIMEOUT_MS]
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -20,16 +21,19 @@
 using namespace dstream;
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::fprintf(stderr, "usage: %s BOOTSTRAP GROUP INPUT OUTPUT CHECKPOINT_ROOT BATCH_MS\n", argv[0]);
+  if (argc != 7 && argc != 8) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP GROUP INPUT OUTPUT CHECKPOINT_ROOT BATCH_MS [SESSION_TIMEOUT_MS]\n", argv[0]);
     return 2;
   }
   const std::string bootstrap = argv[1], group = argv[2], input = argv[3], output = argv[4];
+  // How long the group waits for a silent member before its partitions move (librdkafka checks
+  // the value and names it if it is out of range).
+  const std::string sessionTimeoutMs = argc == 8 ? argv[7] : "6000";
   kafka::GroupOptions options;
   options.kafkaParams = {{"bootstrap.servers", bootstrap},
                          {"group.id", group},
                          {"auto.offset.reset", "earliest"},
-                         {"session.timeout.ms", "6000"},
+                         {"session.timeout.ms", sessionTimeoutMs},
                          {"heartbeat.interval.ms", "500"}};
   options.topics = {input};
   options.checkpointRoot = argv[5];
