@@ -71,10 +71,11 @@ inline void addOptions(CLI::App& app, Options& o, unsigned needs) {
   if (needs & kCheckpoint) app.add_option("--checkpoint", o.checkpointDirectory, "checkpoint directory")->capture_default_str();
 #ifdef DSTREAM_LAB_KAFKA
   if (needs & kKafka) {
-    app.add_option("--kafka", o.kafkaBootstrap, "read the lines from Kafka at these bootstrap servers (host:port,...) instead of the socket");
-    app.add_option("--topic", o.kafkaTopic, "with --kafka: the topic, one line per record")->capture_default_str();
+    auto* kafka = app.add_option("--kafka", o.kafkaBootstrap,
+                                 "read the lines from Kafka at these bootstrap servers (host:port,...) instead of the socket");
+    app.add_option("--topic", o.kafkaTopic, "with --kafka: the topic, one line per record")->capture_default_str()->needs(kafka);
     app.add_option("--kafka-offset-reset", o.kafkaOffsetReset, "with --kafka: where a fresh start reads the topic from")
-        ->capture_default_str()->check(CLI::IsMember({"earliest", "latest"}));
+        ->capture_default_str()->check(CLI::IsMember({"earliest", "latest"}))->needs(kafka);
   }
 #endif
 }

@@ -111,5 +111,13 @@ TEST(LabOverKafkaTest, TheVenueCountReadsTheFilesFedWithKcatExactly) {
   EXPECT_EQ(fromOutput(p.output()), expected);
 }
 
+TEST(LabOverKafkaTest, BadKafkaOptionsAreRefusedNamingThem) {
+  std::string out, err;
+  EXPECT_NE(testing::run({DSTREAM_LAB_VENUECOUNTER, "--kafka", "127.0.0.1:1", "--kafka-offset-reset", "sometimes"}, &out, &err), 0);
+  EXPECT_NE(err.find("--kafka-offset-reset: sometimes not in {earliest,latest}"), std::string::npos) << err;
+  EXPECT_NE(testing::run({DSTREAM_LAB_VENUECOUNTER, "--topic", "meetups"}, &out, &err), 0);
+  EXPECT_NE(err.find("--topic requires --kafka"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace dstream
