@@ -127,33 +127,56 @@ struct GroupMember::Impl {
     });
   }
 
-  // Runs on the poll thread (or in stop()'s close): waits for each partition's lock, then
-  // recovers and starts its context. A partition that fails to start fails the member.
-  void startPartitions(const std::vector<TopicPartition>& partitions) {
-    for (const auto& tp : partitions) {
-      if (stopping) return;
-      PartitionRun run;
-      try {
-        std::filesystem::create_directories(options.checkpointRoot);
-        run.lock = std::make_unique<DirectoryLock>(std::filesystem::path(options.checkpointRoot) / (nameOf(tp) + ".lock"));
-        bool waited = false;
-        while (!run.lock->tryLock()) {
-          if (!waited) info("waiting for " + nameOf(tp) + ": its previous owner still holds its lock");
-          waited = true;
-          if (stopping) return;
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        run.context = makeContext(tp);
-        bool recovering = run.context->isRecovering();
-        run.context->start();
-        info("runs " + nameOf(tp) + (recovering ? ", recovered from " : ", fresh, checkpointing to ") + directoryOf(tp).string());
-      } catch (const std::exception& e) {
-        fail(std::make_exception_ptr(Error(ErrorCode::kInternal, "GroupMember: partition " + nameOf(tp) + " could not start: " + e.what())));
-        return;
+  // Runs on the poll thread: takes each partition's lock (those still held by their previous
+  // owner are waited for, the others start meanwhile), then recovers and starts its context. A
+  // partition that fails to start fails the member.
+  void startPartitions(std::vector<TopicPartition> pending) {
+    std::vector<std::pair<TopicPartition, std::unique_ptr<DirectoryLock>>> waiting;
+    try {
+      std::filesystem::create_directories(options.checkpointRoot);
+      for (const auto& tp : pending) {
+        waiting.emplace_back(tp, std::make_unique<DirectoryLock>(std::filesystem::path(options.checkpointRoot) / (nameOf(tp) + ".lock")));
       }
-      std::lock_guard lock(mu);
-      running[tp] = std::move(run);
+    } catch (const std::exception& e) {
+      fail(std::make_exception_ptr(Error(ErrorCode::kFailedPrecondition, std::string("GroupMember: ") + e.what())));
+      return;
     }
+    bool announced = false;
+    while (!waiting.empty() && !stopping) {
+      for (auto it = waiting.begin(); it != waiting.end() && !stopping;) {
+        if (!it->second->tryLock()) {
+          ++it;
+          continue;
+        }
+        if (!run(it->first, std::move(it->second))) return;
+        it = waiting.erase(it);
+      }
+      if (waiting.empty()) break;
+      if (!announced) {
+        std::string names;
+        for (const auto& [tp, lock] : waiting) names += (names.empty() ? "" : ", ") + nameOf(tp);
+        info("waiting for " + names + ": the previous owner still holds the lock");
+        announced = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  bool run(const TopicPartition& tp, std::unique_ptr<DirectoryLock> lock) {
+    PartitionRun run;
+    run.lock = std::move(lock);
+    try {
+      run.context = makeContext(tp);
+      bool recovering = run.context->isRecovering();
+      run.context->start();
+      info("runs " + nameOf(tp) + (recovering ? ", recovered from " : ", fresh, checkpointing to ") + directoryOf(tp).string());
+    } catch (const std::exception& e) {
+      fail(std::make_exception_ptr(Error(ErrorCode::kInternal, "GroupMember: partition " + nameOf(tp) + " could not start: " + e.what())));
+      return false;
+    }
+    std::lock_guard guard(mu);
+    running[tp] = std::move(run);
+    return true;
   }
 
   void stopPartitions(const std::vector<TopicPartition>& partitions) {
@@ -284,6 +307,11 @@ GroupMember::GroupMember(GroupOptions options, PartitionProgram program) : impl_
   conf.set("enable.partition.eof", "false");
   rd_kafka_conf_set_opaque(conf.get(), impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::onRebalance);
+  // librdkafka's own lines (a broker down, a retry) go to the member's log.
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+    auto* impl = static_cast<Impl*>(rd_kafka_opaque(rk));
+    dstream::detail::logLine(impl->log, detail::logLevelOf(level), std::string("GroupMember: librdkafka ") + facility + ": " + text);
+  });
   impl_->consumer = conf.newClient(RD_KAFKA_CONSUMER);
   rd_kafka_poll_set_consumer(impl_->consumer);
 }

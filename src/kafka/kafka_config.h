@@ -9,8 +9,14 @@
 #include <utility>
 
 #include "dstream/error.h"
+#include "dstream/log.h"
 
 namespace dstream::kafka::detail {
+
+// librdkafka's log levels (syslog's) as dstream's, for the lines its log callback passes on.
+inline LogLevel logLevelOf(int syslogLevel) {
+  return syslogLevel <= 3 ? LogLevel::kError : syslogLevel == 4 ? LogLevel::kWarning : syslogLevel <= 6 ? LogLevel::kInfo : LogLevel::kDebug;
+}
 
 class KafkaConfig {
  public:
