@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -83,12 +84,59 @@ struct DirectStreamOptions {
 // Where writeToKafka writes, and how.
 struct SinkOptions {
   // Kafka producer properties, passed to librdkafka as they are (bootstrap.servers required).
-  // enable.idempotence defaults to true: a retried send is written once, in order.
+  // enable.idempotence defaults to true: a retried send is written once, in order. Set
+  // transactionalId below rather than transactional.id here.
   std::map<std::string, std::string> kafkaParams;
   std::string topic;
   // How long a batch waits for every record of it to be acknowledged before it fails.
   Duration flushTimeout = Seconds(60);
+
+  // Exactly-once (empty: at-least-once). Each batch is one Kafka transaction, and a batch
+  // re-run after a crash whose transaction had committed is not written again. The id must
+  // be stable across restarts of the same program instance and unique among running ones
+  // (e.g. "<app>-<topic>-<partition>"): a restarted sink with the id fences the dead one and
+  // aborts the transaction it left open.
+  std::string transactionalId;
+  // Exactly-once only: a topic where each committed transaction also writes one small commit
+  // record (key: transactionalId; see CommittedBatch). A restarted sink reads it to tell which
+  // batches committed. Partition 0 is used; compact it (cleanup.policy=compact) on a real
+  // cluster. Empty: "<topic>.dstream-commits".
+  std::string commitTopic;
+  // Exactly-once only: the direct stream the written stream derives from. At commit, the
+  // ranges it read for the batch (offsetRanges) are committed in the same transaction as
+  // consumerGroupId's offsets (their untilOffsets), and recorded in the commit record.
+  std::optional<DStream<ConsumerRecord>> offsetsOf;
+  std::string consumerGroupId;  // required with offsetsOf
 };
+
+// The commit record of one committed transaction of an exactly-once sink.
+struct CommittedBatch {
+  std::string transactionalId;
+  Time batchTime;
+  // Per output partition, the offsets of the batch's first record and one past its last
+  // (other producers' records may lie between). A read_committed reader sees exactly these.
+  std::vector<OffsetRange> written;
+  // The input ranges the batch read (SinkOptions.offsetsOf); empty without it.
+  std::vector<OffsetRange> read;
+};
+
+// The commit records of `commitTopic` a read_committed reader sees, oldest first: what each
+// committed transaction wrote and read. `kafkaParams` gives the cluster (bootstrap.servers and
+// the security settings are used). Throws Error(kInvalidArgument) for bad settings,
+// Error(kUnavailable) naming the topic when it cannot be read within `timeout`.
+DSTREAM_EXPORT std::vector<CommittedBatch> readCommittedBatches(const std::map<std::string, std::string>& kafkaParams,
+                                                                const std::string& commitTopic,
+                                                                Duration timeout = Seconds(60));
+
+// Where a program whose exactly-once sink commits its input offsets (SinkOptions.offsetsOf)
+// starts reading when it has no checkpoint yet: per input partition, the end of what the
+// batches `transactionalId` committed read; empty if none did. Give it to
+// DirectStreamOptions.fromOffsets (a checkpoint, when there is one, takes precedence): a
+// crash after the first commit and before the first checkpoint then reads nothing twice.
+// Throws as readCommittedBatches.
+DSTREAM_EXPORT std::map<TopicPartition, std::int64_t> committedInputOffsets(
+    const std::map<std::string, std::string>& kafkaParams, const std::string& commitTopic,
+    const std::string& transactionalId, Duration timeout = Seconds(60));
 
 namespace detail {
 // What offsetRanges() asks the stream's node.
@@ -100,19 +148,33 @@ class OffsetRangeSource {
 DSTREAM_EXPORT std::shared_ptr<dstream::detail::TypedNode<ConsumerRecord>> addDirectStreamNode(
     dstream::detail::Graph& graph, DirectStreamOptions options);
 
-// One producer shared by a sink's batches; send() may be called from several threads.
+// One producer shared by a sink's batches; send() may be called from several threads, the
+// batch calls (beginBatch, commitBatch, abortBatch) from one batch at a time.
 class DSTREAM_EXPORT KafkaWriter {
  public:
-  // Throws Error(kInvalidArgument) for a missing topic or bootstrap.servers, or a property
+  // Throws Error(kInvalidArgument) for a missing topic or bootstrap.servers, offsetsOf that is
+  // not a direct stream, offsetsOf or consumerGroupId without transactionalId, or a property
   // librdkafka rejects (named).
   explicit KafkaWriter(SinkOptions options);
   ~KafkaWriter();
   KafkaWriter(const KafkaWriter&) = delete;
   KafkaWriter& operator=(const KafkaWriter&) = delete;
+  // Exactly-once: false if batch `t`'s transaction committed already (a re-run: write
+  // nothing); else begins its transaction (the first call initialises transactions, fencing
+  // a previous instance, and reads the commit topic). At-least-once: true.
+  // Throws Error(kUnavailable) naming the topic and the cause.
+  bool beginBatch(Time t);
   // Queues one record; partition -1 lets the producer's partitioner choose from the key.
   void send(std::string_view key, bool hasKey, std::string_view value, std::int32_t partition);
-  // Waits until everything sent is acknowledged; throws Error(kUnavailable) naming the topic,
-  // the first delivery error and how many records failed, or the timeout.
+  // Waits until everything sent is acknowledged; exactly-once: then writes the commit record,
+  // sends the input offsets and commits the transaction. Throws Error(kUnavailable) naming
+  // the topic, the cause (the first delivery error and how many records failed, or the
+  // timeout) and, exactly-once, the batch, whose transaction is then aborted.
+  void commitBatch(Time t);
+  // Aborts batch `t`'s transaction after a failure while sending (exactly-once; no-op otherwise).
+  // Never throws: a failed abort is logged, and the next beginBatch starts afresh.
+  void abortBatch(Time t) noexcept;
+  // Waits until everything sent is acknowledged; throws as commitBatch does.
   void flush();
 
  private:
@@ -126,29 +188,40 @@ class DSTREAM_EXPORT KafkaWriter {
 // std::nullopt writes no key), partitionOf(x), if given, the partition (else the producer's
 // partitioner places records by key). Sent from the workers in parallel with one idempotent
 // producer; a batch completes only once Kafka has acknowledged all of its records, and fails,
-// naming the topic and the error, if it cannot. At-least-once, as Spark's: a batch re-run
-// after a crash writes its records again.
+// naming the topic and the error, if it cannot.
+// Without options.transactionalId: at-least-once, as Spark's: a batch re-run after a crash
+// writes its records again. With it: exactly-once for read_committed readers: one transaction
+// per batch, committed when the batch's records are all written, aborted if the batch fails;
+// a re-run batch whose transaction had committed is skipped (doc/kafka.md).
+// Throws what KafkaWriter's constructor throws.
 template <class T, class KeyF, class ValueF>
 void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, ValueF valueOf) {
   writeToKafka(stream, std::move(options), std::move(keyOf), std::move(valueOf), [](const T&) { return std::int32_t{-1}; });
 }
 template <class T, class KeyF, class ValueF, class PartitionF>
 void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, ValueF valueOf, PartitionF partitionOf) {
+  stream.graph()->checkCanDefine("writeToKafka");
   auto writer = std::make_shared<detail::KafkaWriter>(std::move(options));
   stream.foreachRDD(
-      [writer, keyOf, valueOf, partitionOf](const RDD<T>& rdd) {
-        dstream::detail::forEachIndex(rdd.pool().get(), rdd.partitions().size(), [&](std::size_t i) {
-          for (const T& x : *rdd.partitions()[i]) {
-            auto key = keyOf(x);
-            std::int32_t partition = static_cast<std::int32_t>(partitionOf(x));
-            if constexpr (requires { key.has_value(); }) {
-              writer->send(key ? std::string_view(*key) : std::string_view(), key.has_value(), std::string_view(valueOf(x)), partition);
-            } else {
-              writer->send(std::string_view(key), true, std::string_view(valueOf(x)), partition);
+      [writer, keyOf, valueOf, partitionOf](const RDD<T>& rdd, Time t) {
+        if (!writer->beginBatch(t)) return;
+        try {
+          dstream::detail::forEachIndex(rdd.pool().get(), rdd.partitions().size(), [&](std::size_t i) {
+            for (const T& x : *rdd.partitions()[i]) {
+              auto key = keyOf(x);
+              std::int32_t partition = static_cast<std::int32_t>(partitionOf(x));
+              if constexpr (requires { key.has_value(); }) {
+                writer->send(key ? std::string_view(*key) : std::string_view(), key.has_value(), std::string_view(valueOf(x)), partition);
+              } else {
+                writer->send(std::string_view(key), true, std::string_view(valueOf(x)), partition);
+              }
             }
-          }
-        });
-        writer->flush();
+          });
+        } catch (...) {
+          writer->abortBatch(t);
+          throw;
+        }
+        writer->commitBatch(t);
       },
       "writeToKafka");
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dstream/kafka.h"
 #include "testing/wait.h"
 
 namespace dstream::testing {
@@ -93,6 +94,55 @@ Consumed consumeAll(const std::string& bootstrap, const std::string& topic, int 
   EXPECT_TRUE(done()) << "not every partition was read to its high watermark";
   rd_kafka_consumer_close(c.get());
   return got;
+}
+
+std::vector<ReadRecord> readTopic(const std::string& bootstrap, const std::string& topic, int partitions) {
+  KafkaPtr c = kafkaClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap}, {"group.id", "test"},
+                                          {"enable.auto.commit", "false"}, {"isolation.level", "read_committed"},
+                                          {"enable.partition.eof", "true"}});
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  EXPECT_EQ(rd_kafka_assign(c.get(), list), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<ReadRecord> got;
+  std::set<int> ended;
+  Deadline deadline(kWaitTimeout);
+  while (static_cast<int>(ended.size()) < partitions && !deadline.passed()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c.get(), 100);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      ended.insert(m->partition);
+    } else if (!m->err) {
+      got.push_back({m->partition, m->offset, std::string(static_cast<const char*>(m->key), m->key_len),
+                     std::string(static_cast<const char*>(m->payload), m->len)});
+    } else {
+      ADD_FAILURE() << topic << ": " << rd_kafka_message_errstr(m);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  EXPECT_EQ(static_cast<int>(ended.size()), partitions) << "not every partition of " << topic << " was read to its end";
+  rd_kafka_consumer_close(c.get());
+  return got;
+}
+
+std::vector<ReadRecord> readCommittedOutput(const std::string& bootstrap, const std::string& topic, int partitions,
+                                            const std::string& commitTopic) {
+  std::map<int, std::vector<std::pair<std::int64_t, std::int64_t>>> committed;  // partition -> [from, until)
+  for (const auto& batch : kafka::readCommittedBatches({{"bootstrap.servers", bootstrap}}, commitTopic, kWaitTimeout)) {
+    for (const auto& r : batch.written) {
+      if (r.topic == topic) committed[r.partition].emplace_back(r.fromOffset, r.untilOffset);
+    }
+  }
+  std::vector<ReadRecord> out;
+  for (auto& r : readTopic(bootstrap, topic, partitions)) {
+    for (auto [from, until] : committed[r.partition]) {
+      if (r.offset >= from && r.offset < until) {
+        out.push_back(std::move(r));
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace dstream::testing

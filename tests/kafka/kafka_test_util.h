@@ -4,6 +4,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -48,5 +49,21 @@ struct Consumed {
   std::map<std::string, std::set<int>> partitionsOfKey;
 };
 Consumed consumeAll(const std::string& bootstrap, const std::string& topic, int partitions);
+
+// One record of a topic as read back.
+struct ReadRecord {
+  int partition = 0;
+  std::int64_t offset = 0;
+  std::string key;
+  std::string value;
+};
+// Every partition of `topic` from the start to its end, read with isolation.level=
+// read_committed; `committedOnly` keeps only the records inside the ranges that the commit
+// records in `commitTopic` (exactly-once sinks, kafka::readCommittedBatches) name. That is what
+// read_committed shows on a real cluster; dstream-kafka-mock's Fetch ignores isolation.level
+// and shows aborted records too, so tests of exactly-once output read it this way.
+std::vector<ReadRecord> readTopic(const std::string& bootstrap, const std::string& topic, int partitions);
+std::vector<ReadRecord> readCommittedOutput(const std::string& bootstrap, const std::string& topic, int partitions,
+                                            const std::string& commitTopic);
 
 }  // namespace dstream::testing
