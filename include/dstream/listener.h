@@ -104,7 +104,10 @@ struct BatchInfo {
 class DSTREAM_EXPORT StreamingListener {
  public:
   virtual ~StreamingListener() = default;
+  // When the batch's input is known (streamIdToInputInfo, numInputRecords), before its output
+  // operations run.
   virtual void onBatchStarted(const BatchInfo&) {}
+  // When its last output operation finished or it failed; with stateInfos.
   virtual void onBatchCompleted(const BatchInfo&) {}
   virtual void onStreamingStarted(Time) {}
   virtual void onStreamingStopped() {}
