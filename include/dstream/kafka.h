@@ -28,6 +28,7 @@
 
 #include "dstream/detail/thread_pool.h"
 #include "dstream/export.h"
+#include "dstream/log.h"
 #include "dstream/rdd.h"
 #include "dstream/stream.h"
 #include "dstream/streaming_context.h"
@@ -155,7 +156,8 @@ class DSTREAM_EXPORT KafkaWriter {
   // Throws Error(kInvalidArgument) for a missing topic or bootstrap.servers, offsetsOf that is
   // not a direct stream, offsetsOf or consumerGroupId without transactionalId, or a property
   // librdkafka rejects (named).
-  explicit KafkaWriter(SinkOptions options);
+  // librdkafka's lines and the sink's own go to `log` (the context's; empty: stderr).
+  explicit KafkaWriter(SinkOptions options, LogSink log = {});
   ~KafkaWriter();
   KafkaWriter(const KafkaWriter&) = delete;
   KafkaWriter& operator=(const KafkaWriter&) = delete;
@@ -201,7 +203,7 @@ void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, Val
 template <class T, class KeyF, class ValueF, class PartitionF>
 void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, ValueF valueOf, PartitionF partitionOf) {
   stream.graph()->checkCanDefine("writeToKafka");
-  auto writer = std::make_shared<detail::KafkaWriter>(std::move(options));
+  auto writer = std::make_shared<detail::KafkaWriter>(std::move(options), stream.graph()->log());
   stream.foreachRDD(
       [writer, keyOf, valueOf, partitionOf](const RDD<T>& rdd, Time t) {
         if (!writer->beginBatch(t)) return;

@@ -47,6 +47,7 @@ std::string retrying(Call call, Duration timeout) {
 
 struct KafkaWriter::Impl {
   SinkOptions options;
+  LogSink log;
   rd_kafka_t* producer = nullptr;
   std::shared_ptr<const dstream::detail::Node> input;  // offsetsOf's node, an OffsetRangeSource
   bool transactional = false;
@@ -76,8 +77,9 @@ struct KafkaWriter::Impl {
   }
 };
 
-KafkaWriter::KafkaWriter(SinkOptions options) : impl_(std::make_unique<Impl>()) {
+KafkaWriter::KafkaWriter(SinkOptions options, LogSink log) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->log = std::move(log);
   auto& o = impl_->options;
   if (o.topic.empty()) throw Error(ErrorCode::kInvalidArgument, "writeToKafka: SinkOptions.topic is empty");
   auto bootstrap = o.kafkaParams.find("bootstrap.servers");
@@ -113,6 +115,10 @@ KafkaWriter::KafkaWriter(SinkOptions options) : impl_(std::make_unique<Impl>()) 
   for (const auto& [k, v] : o.kafkaParams) conf.set(k, v);
   if (impl_->transactional) conf.set("transactional.id", o.transactionalId);
   rd_kafka_conf_set_opaque(conf.get(), impl_.get());
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+    auto* impl = static_cast<Impl*>(rd_kafka_opaque(rk));
+    dstream::detail::logLine(impl->log, logLevelOf(level), std::string("writeToKafka: librdkafka ") + facility + ": " + text);
+  });
   rd_kafka_conf_set_dr_msg_cb(conf.get(), [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* impl = static_cast<Impl*>(opaque);
     if (m->err) {
@@ -159,7 +165,7 @@ bool KafkaWriter::beginBatch(Time t) {
     w.initialised = true;
   }
   if (w.lastCommitted && t <= *w.lastCommitted) {
-    dstream::detail::logLine(LogLevel::kInfo, "writeToKafka: topic " + o.topic + ": " + batchName(t) +
+    dstream::detail::logLine(w.log, LogLevel::kInfo, "writeToKafka: topic " + o.topic + ": " + batchName(t) +
                                                   " was committed before the restart (transactionalId " + o.transactionalId +
                                                   "); not written again");
     return false;
@@ -267,7 +273,7 @@ void KafkaWriter::abortBatch(Time t) noexcept {
     w.failed = 0;
     w.firstError.clear();
     if (!error.empty()) {
-      dstream::detail::logLine(LogLevel::kWarning, "writeToKafka: topic " + w.options.topic + ": cannot abort the transaction of " +
+      dstream::detail::logLine(w.log, LogLevel::kWarning, "writeToKafka: topic " + w.options.topic + ": cannot abort the transaction of " +
                                                        batchName(t) + ": " + error);
     }
   } catch (...) {  // logging failed; nothing else can throw here
