@@ -15,6 +15,10 @@
 // records per second of batch later. The ranges are part of the checkpoint, so after a crash
 // and getOrCreate a re-run batch reads exactly the records it read before: windows and state
 // count every record once. Offsets are never committed to Kafka by the stream itself.
+//
+// writeToKafka writes a stream to a topic: at-least-once with the idempotent producer, or,
+// with SinkOptions.transactionalId, exactly-once for read_committed readers (a transaction
+// per batch; batches that committed before a crash are not written again).
 #pragma once
 
 #include <cstdint>
