@@ -372,10 +372,11 @@ def summarise(group, kind, events, a, load):
     for key, _, start, end in PHASES[kind]:
         values = [r[end] - (r[start] if start else 0) for r in rows]
         fig[key] = {"median_s": round(statistics.median(values), 2), "max_s": round(max(values), 2)}
-    # A member takes its new partitions one after another: the gap between two of one event's
-    # "runs" lines is one partition's recovery (getOrCreate from its checkpoint, and start).
+    # A member takes a rebalance's partitions one after another: the gap between two "runs"
+    # lines of one kill or leave (a single rebalance; a join may take two) is one partition's
+    # recovery (getOrCreate from its checkpoint, and start).
     gaps = []
-    for e in events:
+    for e in events if kind != "join" else []:
         taken = sorted(r["taken"] for r in e["partitions"])
         gaps += [b - x for x, b in zip(taken, taken[1:])]
     if gaps and group == "dstream":
@@ -425,7 +426,7 @@ def main():
     missing = [p for p in (a.program, a.mock) if not os.access(p, os.X_OK)] + \
               ([] if shutil.which("kcat") else ["kcat (apt-get install kcat)"])
     if missing:
-        sys.exit(f"rebalance.py: missing {', '.join(missing)} (build them: dbuild group_counts_program dstream-kafka-mock)")
+        sys.exit(f"rebalance.py: missing {', '.join(missing)} (build them: cmake --build {a.build_dir} --target group_counts_program dstream-kafka-mock)")
     t0 = time.time()
     figs, runs = [], {}
     for group in ["dstream"] + ([] if a.no_baseline else ["plain"]):
