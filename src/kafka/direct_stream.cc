@@ -180,7 +180,10 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
                                                    "' is not one of latest, earliest");
     }
     consumer_ = makeConsumer();  // rejects bad properties now, naming them
-    fetcher_ = makeConsumer();
+    // With a queue per partition, librdkafka's prefetch limit applies to each partition (64 MiB
+    // by default): lower unless kafkaParams say otherwise, as a rate-capped stream with a
+    // backlog holds that much per partition from batch to batch.
+    fetcher_ = makeConsumer({{"queued.max.messages.kbytes", "8192"}});
   }
 
   std::string inputName() const override {
@@ -254,8 +257,10 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     return it == options_.kafkaParams.end() ? fallback : it->second;
   }
 
-  std::unique_ptr<rd_kafka_t, ConsumerDeleter> makeConsumer() const {
+  // A client with the user's kafkaParams over `defaults`.
+  std::unique_ptr<rd_kafka_t, ConsumerDeleter> makeConsumer(const std::map<std::string, std::string>& defaults = {}) const {
     detail::KafkaConfig conf("createDirectStream");
+    for (const auto& [k, v] : defaults) conf.set(k, v);
     for (const auto& [k, v] : options_.kafkaParams) {
       if (k != "auto.offset.reset") conf.set(k, v);
     }
