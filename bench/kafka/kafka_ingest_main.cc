@@ -5,16 +5,11 @@
 //
 //   bench_kafka_ingest --records 2000000 --partitions 6 --value-bytes 100
 #include <librdkafka/rdkafka.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -23,55 +18,12 @@
 #include "dstream/dstream.h"
 #include "dstream/kafka.h"
 #include "dstream/testing.h"
-
-extern char** environ;
+#include "kafka_bench_util.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string loadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five;
-  in >> one >> five;
-  return one + " " + five;
-}
-
-// dstream-kafka-mock in a child process; killed when this ends.
-class Mock {
- public:
-  explicit Mock(const std::string& topicSpec) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    std::vector<std::string> args{DSTREAM_KAFKA_MOCK_PATH, "--brokers", "1", "--topic", topicSpec};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn mock");
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    std::string line;
-    char c;
-    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(fds[0]);
-    const std::string prefix = "bootstrap.servers=";
-    if (line.rfind(prefix, 0) != 0) throw std::runtime_error("dstream-kafka-mock printed: " + line);
-    bootstrap_ = line.substr(prefix.size());
-  }
-  ~Mock() {
-    ::kill(pid_, SIGTERM);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
-  const std::string& bootstrap() const { return bootstrap_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string bootstrap_;
-};
+using dstream::bench::loadAverage;
 
 rd_kafka_t* client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings) {
   char err[512];
@@ -186,7 +138,7 @@ int main(int argc, char** argv) {
   app.add_option("--batches", batches, "batches the stream reads the topic in")->check(CLI::Range(1, 10000));
   CLI11_PARSE(app, argc, argv);
   try {
-    Mock mock("ingest:" + std::to_string(partitions));
+    dstream::bench::MockProcess mock({"ingest:" + std::to_string(partitions)});
     std::string load = loadAverage();
     auto fillStart = Clock::now();
     fill(mock.bootstrap(), "ingest", records, valueBytes);
