@@ -203,6 +203,39 @@ TEST(KafkaExactlyOnceSinkTest, ARecordKafkaRefusesAbortsTheBatchNamingTopicAndCa
   EXPECT_NE(what.find("could not be written to topic out"), std::string::npos) << what;
 }
 
+// EndTxn (API 26) errors: 51 = CONCURRENT_TRANSACTIONS is retriable and retried; 47 =
+// INVALID_PRODUCER_EPOCH (fenced) is not, and fails the batch naming the commit and the cause.
+TEST(KafkaExactlyOnceSinkTest, ACommitErrorIsRetriedOrFailsTheBatchNamingIt) {
+  for (const char* error : {"51", "47"}) {
+    SCOPED_TRACE(error);
+    testing::MockCluster mock({"--topic", "out:1"});
+    auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
+    StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
+    auto queue = std::make_shared<RDDQueue<std::string>>();
+    queue->push(numbers(0, 5));
+    kafka::writeToKafka(ssc.queueStream(queue), exactlyOnceTo(mock.bootstrap(), "out", "commit-error"),
+                        [](const std::string& s) { return s; }, [](const std::string& s) { return s; });
+    EXPECT_EQ(mock.command(std::string("errors 26 ") + error + " 1"), std::string("ok errors 26 ") + error + " 1");
+    ssc.start();
+    if (std::string(error) == "51") {
+      ASSERT_TRUE(testing::runBatches(ssc, *clock, 1));
+      ssc.stop();
+      EXPECT_EQ(valuesOf(testing::readCommittedOutput(mock.bootstrap(), "out", 1, "out.dstream-commits")),
+                asMultiset(numbers(0, 5)));
+      continue;
+    }
+    clock->advance(Seconds(1));
+    try {
+      ssc.awaitTermination();
+      ADD_FAILURE() << "the batch did not fail";
+    } catch (const Error& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find("writeToKafka: topic out: batch 101000 ms not written (transaction aborted): commit: "), std::string::npos)
+          << what;
+    }
+  }
+}
+
 TEST(KafkaExactlyOnceSinkTest, ABatchCommittedBeforeARestartIsNotWrittenAgain) {
   testing::MockCluster mock({"--topic", "out:2"});
   auto run = [&](std::vector<std::vector<std::string>> batches) {
