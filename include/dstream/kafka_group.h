@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct GroupOptions {
   int workersPerPartition = 1;
   // spark.streaming.kafka.maxRatePerPartition; 0 = no limit.
   std::int64_t maxRatePerPartition = 0;
+  // Where a partition with no checkpoint yet begins, when the program knows: an exactly-once
+  // sink's committedInputOffsets (kafka.h) for the partition, so that a member killed after
+  // its first commit and before its first checkpoint reads nothing twice. nullopt, or no
+  // function: the group's committed offset, else auto.offset.reset.
+  std::function<std::optional<std::int64_t>(const TopicPartition&)> startOffsetOf;
   // How often each partition's state is written; zero: the context's default.
   Duration stateCheckpointInterval = Duration(0);
   // The options of each partition's context. The web UI is off by default here: one member

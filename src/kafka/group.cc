@@ -92,9 +92,13 @@ struct GroupMember::Impl {
     return std::filesystem::path(options.checkpointRoot) / nameOf(tp);
   }
 
-  // Where a partition without a checkpoint begins: the group's committed offset (an
-  // exactly-once sink commits its input's offsets there), else auto.offset.reset.
+  // Where a partition without a checkpoint begins: what the program says (startOffsetOf),
+  // else the group's committed offset (an exactly-once sink commits its input's offsets
+  // there on a real cluster), else auto.offset.reset.
   std::int64_t startOffset(const TopicPartition& tp) {
+    if (options.startOffsetOf) {
+      if (std::optional<std::int64_t> offset = options.startOffsetOf(tp)) return *offset;
+    }
     std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> list(
         rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);

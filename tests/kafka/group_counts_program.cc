@@ -40,6 +40,15 @@ int main(int argc, char** argv) {
   options.batchDuration = Milliseconds(std::stoi(argv[6]));
   options.stateCheckpointInterval = 2 * options.batchDuration;
   options.context.log = stderrLogSink(LogLevel::kInfo);
+  auto transactionalIdOf = [group](const kafka::TopicPartition& tp) {
+    return group + "-" + tp.topic + "-" + std::to_string(tp.partition);
+  };
+  // A partition never checkpointed starts where its sink's committed batches stopped reading.
+  options.startOffsetOf = [&](const kafka::TopicPartition& tp) -> std::optional<std::int64_t> {
+    auto offsets = kafka::committedInputOffsets({{"bootstrap.servers", bootstrap}}, output + ".dstream-commits", transactionalIdOf(tp));
+    auto it = offsets.find(tp);
+    return it == offsets.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+  };
   kafka::GroupMember member(options, [&](StreamingContext&, const DStream<kafka::ConsumerRecord>& records,
                                          const kafka::TopicPartition& tp) {
     auto counts = records.map([](const kafka::ConsumerRecord& r) { return std::pair<std::string, long>(std::string(r.key), 1L); })
@@ -56,7 +65,7 @@ int main(int argc, char** argv) {
     kafka::SinkOptions out;
     out.kafkaParams = {{"bootstrap.servers", bootstrap}};
     out.topic = output;
-    out.transactionalId = group + "-" + tp.topic + "-" + std::to_string(tp.partition);
+    out.transactionalId = transactionalIdOf(tp);
     out.offsetsOf = records;
     out.consumerGroupId = group;
     // Input partition p writes output partition p: one writer per output partition at a time.

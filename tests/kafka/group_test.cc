@@ -63,10 +63,14 @@ kafka::GroupOptions groupOptions(const std::string& bootstrap, const std::filesy
   return g;
 }
 
-// Counts records per key with updateStateByKey and reports every batch's counts to `totals`.
+// Counts records per key and partition with updateStateByKey and reports every batch's counts
+// to `totals`.
 kafka::PartitionProgram countingProgram(Totals& totals) {
   return [&totals](StreamingContext&, const DStream<ConsumerRecord>& records, const TopicPartition&) {
-    records.map([](const ConsumerRecord& r) { return std::pair<std::string, long>(std::string(r.key), 1L); })
+    records
+        .map([](const ConsumerRecord& r) {
+          return std::pair<std::string, long>(std::string(r.key) + "/" + std::to_string(r.partition), 1L);
+        })
         .updateStateByKey<long>([](std::span<const long> ones, std::optional<long> total) {
           return std::optional<long>(total.value_or(0) + static_cast<long>(ones.size()));
         })
@@ -115,6 +119,23 @@ TEST(GroupMemberTest, TwoMembersShareThePartitionsAndHandThemOverWithTheirState)
   ASSERT_TRUE(waitFor([&] { return totals.sum() == 400; })) << "after the hand-over: " << totals.sum();
   std::lock_guard lock(totals.mu);
   for (const auto& [key, v] : totals.latest) EXPECT_EQ(v.second, 40) << key;  // 400 records over 10 keys
+}
+
+TEST(GroupMemberTest, APartitionWithoutACheckpointStartsWhereTheProgramSays) {
+  testing::MockCluster mock({"--topic", "words:2"});
+  testing::TempDir dir("dstream-group");
+  testing::produce(mock.bootstrap(), "words", 30, "value-", 0, 0);
+  testing::produce(mock.bootstrap(), "words", 30, "value-", 30, 1);
+  auto options = groupOptions(mock.bootstrap(), dir.path());
+  // Partition 1: as an exactly-once sink's committedInputOffsets would say; partition 0: no
+  // word, so auto.offset.reset (earliest).
+  options.startOffsetOf = [](const TopicPartition& tp) -> std::optional<std::int64_t> {
+    return tp.partition == 1 ? std::optional<std::int64_t>(12) : std::nullopt;
+  };
+  Totals totals;
+  kafka::GroupMember member(options, countingProgram(totals));
+  member.start();
+  ASSERT_TRUE(waitFor([&] { return member.assignment().size() == 2 && totals.sum() == 30 + 18; })) << totals.sum();
 }
 
 TEST(GroupMemberTest, APartitionWhoseLockIsHeldWaitsForIt) {
