@@ -77,6 +77,10 @@ struct DirectStreamOptions {
   std::map<std::string, std::string> kafkaParams;
   // Subscribe: every partition of these topics, including partitions added while running.
   std::vector<std::string> topics;
+  // Subscribe by pattern (Spark's SubscribePattern): every partition of every topic whose
+  // whole name matches this ECMAScript regular expression, including topics created while
+  // running; internal topics (names starting "__") never match. Instead of topics.
+  std::string topicPattern;
   // Assign: these partitions only, each from its offset (instead of topics).
   std::map<TopicPartition, std::int64_t> fromOffsets;
   // spark.streaming.kafka.maxRatePerPartition: records per second per partition; 0 = no limit.
@@ -149,6 +153,7 @@ class OffsetRangeSource {
  public:
   virtual ~OffsetRangeSource() = default;
   virtual std::vector<OffsetRange> offsetRangesOf(Time t) const = 0;
+  virtual void commitAsync(std::vector<OffsetRange> ranges) = 0;
 };
 DSTREAM_EXPORT std::shared_ptr<dstream::detail::TypedNode<ConsumerRecord>> addDirectStreamNode(
     dstream::detail::Graph& graph, DirectStreamOptions options);
@@ -232,8 +237,9 @@ void writeToKafka(const DStream<T>& stream, SinkOptions options, KeyF keyOf, Val
       "writeToKafka");
 }
 
-// Throws Error(kInvalidArgument) for missing bootstrap.servers, neither or both of topics and
-// fromOffsets, negative offsets or rates, or a property librdkafka rejects (named).
+// Throws Error(kInvalidArgument) for missing bootstrap.servers, not exactly one of topics,
+// topicPattern and fromOffsets, a topicPattern that is not a regular expression, negative
+// offsets or rates, or a property librdkafka rejects (named).
 inline DStream<ConsumerRecord> createDirectStream(StreamingContext& ssc, DirectStreamOptions options) {
   ssc.graph()->checkCanDefine("createDirectStream");
   return DStream<ConsumerRecord>(ssc.graph(), detail::addDirectStreamNode(*ssc.graph(), std::move(options)));
@@ -243,5 +249,13 @@ inline DStream<ConsumerRecord> createDirectStream(StreamingContext& ssc, DirectS
 // batch is remembered (inside foreachRDD of that batch, for instance); empty otherwise.
 // Throws Error(kInvalidArgument) if `stream` is not a direct stream.
 DSTREAM_EXPORT std::vector<OffsetRange> offsetRanges(const DStream<ConsumerRecord>& stream, Time t);
+
+// Spark's CanCommitOffsets.commitAsync: commits the untilOffsets of `ranges` (typically
+// offsetRanges(stream, t) inside foreachRDD, once the batch's output is done) to Kafka for
+// the stream's group.id, when the stream generates its next batch. For monitoring (consumer
+// lag tools) only: the stream itself goes on from its checkpoint, never from these offsets.
+// A commit Kafka refuses is logged as a warning. Throws Error(kInvalidArgument) if `stream`
+// is not a direct stream or its kafkaParams have no group.id.
+DSTREAM_EXPORT void commitAsync(const DStream<ConsumerRecord>& stream, std::vector<OffsetRange> ranges);
 
 }  // namespace dstream::kafka

@@ -10,6 +10,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -155,10 +157,19 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     if (bootstrap == options_.kafkaParams.end() || bootstrap->second.empty()) {
       throw Error(ErrorCode::kInvalidArgument, "createDirectStream: kafkaParams must set bootstrap.servers");
     }
-    if (options_.topics.empty() == options_.fromOffsets.empty()) {
+    int ways = !options_.topics.empty() + !options_.topicPattern.empty() + !options_.fromOffsets.empty();
+    if (ways != 1) {
       throw Error(ErrorCode::kInvalidArgument,
-                  "createDirectStream: give either topics (subscribe) or fromOffsets (assign), not " +
-                      std::string(options_.topics.empty() ? "neither" : "both"));
+                  "createDirectStream: give one of topics (subscribe), topicPattern (subscribe by pattern) or fromOffsets "
+                  "(assign), not " + std::string(ways == 0 ? "none" : "several"));
+    }
+    if (!options_.topicPattern.empty()) {
+      try {
+        pattern_.emplace(options_.topicPattern, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "createDirectStream: topicPattern '" + options_.topicPattern + "' is not a regular expression: " + e.what());
+      }
     }
     for (const auto& [tp, offset] : options_.fromOffsets) {
       if (tp.topic.empty() || tp.partition < 0 || offset < 0) {
@@ -189,6 +200,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   std::string inputName() const override {
     std::string topics;
     for (const auto& t : options_.topics) topics += (topics.empty() ? "" : ",") + t;
+    if (pattern_) topics = "topics matching " + options_.topicPattern;
     if (topics.empty()) topics = std::to_string(options_.fromOffsets.size()) + " assigned partitions";
     return kind() + " " + topics;
   }
@@ -206,6 +218,14 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     for (const auto& [tp, from] : next_) none.push_back({tp.topic, tp.partition, from, from});
     prepareQueues(none);
     started_ = true;
+  }
+
+  void commitAsync(std::vector<OffsetRange> ranges) override {
+    if (!options_.kafkaParams.contains("group.id")) {
+      throw Error(ErrorCode::kInvalidArgument, "commitAsync: the stream's kafkaParams have no group.id to commit for");
+    }
+    std::lock_guard lock(mu_);
+    for (auto& r : ranges) toCommit_[{r.topic, r.partition}] = r.untilOffset;
   }
 
   std::vector<OffsetRange> offsetRangesOf(Time t) const override {
@@ -235,6 +255,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
 
  protected:
   std::optional<RDD<ConsumerRecord>> compute(Time t) override {
+    commitRequested();
     std::vector<OffsetRange> ranges;
     if (auto recorded = replay_.replayed(t)) {
       ranges = std::move(*recorded);  // a batch that ran before the crash: the same records
@@ -273,8 +294,13 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     rd_kafka_conf_set_opaque(conf.get(), const_cast<DirectKafkaInputNode*>(this));
     rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* text) {
       auto* node = static_cast<const DirectKafkaInputNode*>(rd_kafka_opaque(rk));
-      LogLevel mapped = level <= 3 ? LogLevel::kError : level == 4 ? LogLevel::kWarning : level <= 6 ? LogLevel::kInfo : LogLevel::kDebug;
-      dstream::detail::logLine(node->log_, mapped, std::string("directKafkaStream: librdkafka ") + facility + ": " + text);
+      dstream::detail::logLine(node->log_, detail::logLevelOf(level), std::string("directKafkaStream: librdkafka ") + facility + ": " + text);
+    });
+    rd_kafka_conf_set_offset_commit_cb(conf.get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void*) {
+      if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        auto* node = static_cast<DirectKafkaInputNode*>(rd_kafka_opaque(rk));
+        dstream::detail::logLine(node->log_, LogLevel::kWarning, std::string("directKafkaStream: commitAsync: ") + rd_kafka_err2str(err));
+      }
     });
     return std::unique_ptr<rd_kafka_t, ConsumerDeleter>(conf.newClient(RD_KAFKA_CONSUMER));
   }
@@ -283,8 +309,26 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     return static_cast<int>(std::min<std::int64_t>(options_.pollTimeout.count(), 60000));
   }
 
+  // What commitAsync asked since the last batch, committed without waiting; the results
+  // (failures are logged) come back through rd_kafka_poll.
+  void commitRequested() {
+    rd_kafka_poll(consumer_.get(), 0);
+    std::map<TopicPartition, std::int64_t> offsets;
+    {
+      std::lock_guard lock(mu_);
+      offsets.swap(toCommit_);
+    }
+    if (offsets.empty()) return;
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& [tp, offset] : offsets) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+    if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 1)) {
+      warnOnce(std::string("commitAsync: offsets not committed: ") + rd_kafka_err2str(err));
+    }
+  }
+
   // The partitions of the subscribed topics now (with fromOffsets: none beyond those).
   std::vector<TopicPartition> discoverPartitions() {
+    if (pattern_) return partitionsMatching();
     std::vector<TopicPartition> found;
     for (const auto& topic : options_.topics) {
       std::unique_ptr<rd_kafka_topic_t, TopicDeleter> handle(rd_kafka_topic_new(consumer_.get(), topic.c_str(), nullptr));
@@ -306,6 +350,30 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
         }
         for (int p = 0; p < mt.partition_cnt; ++p) found.push_back({topic, mt.partitions[p].id});
       }
+    }
+    return found;
+  }
+
+  // The partitions of every topic whose name matches topicPattern now, from one metadata
+  // request for all topics.
+  std::vector<TopicPartition> partitionsMatching() {
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_.get(), 1, nullptr, &md, timeoutMs());
+    if (err) {
+      throw Error(ErrorCode::kUnavailable, "directKafkaStream: cannot read the topics of " + param("bootstrap.servers", "") +
+                                               " to match '" + options_.topicPattern + "': " + rd_kafka_err2str(err));
+    }
+    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> hold(md, rd_kafka_metadata_destroy);
+    std::vector<TopicPartition> found;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      const auto& mt = md->topics[i];
+      std::string name = mt.topic;
+      if (name.starts_with("__") || !std::regex_match(name, *pattern_)) continue;
+      if (mt.err) {
+        warnOnce("topic " + name + " (matching '" + options_.topicPattern + "'): " + rd_kafka_err2str(mt.err));
+        continue;
+      }
+      for (int p = 0; p < mt.partition_cnt; ++p) found.push_back({name, mt.partitions[p].id});
     }
     return found;
   }
@@ -349,7 +417,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   // Every known partition from where the last batch ended to its end now (at most
   // maxRatePerPartition per second of batch). New partitions start at their beginning.
   std::vector<OffsetRange> decideRanges() {
-    if (!options_.topics.empty()) {
+    if (!options_.topics.empty() || pattern_) {
       std::vector<TopicPartition> appeared;
       for (const auto& tp : discoverPartitions()) {
         if (!next_.contains(tp)) appeared.push_back(tp);
@@ -550,6 +618,8 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   // Declared after fetcher_: the queues and the records held go before the fetcher closes.
   std::map<TopicPartition, AssignedPartition> assigned_;
   std::set<std::string> warned_;
+  std::optional<std::regex> pattern_;                // topicPattern, compiled
+  std::map<TopicPartition, std::int64_t> toCommit_;  // commitAsync's offsets; guarded by mu_
   mutable std::mutex mu_;  // replay_ is read by offsetRanges() from output operations
   dstream::detail::ReplayLog<std::vector<OffsetRange>, RangesCodec> replay_{"offset ranges"};
 };
@@ -570,6 +640,15 @@ std::vector<OffsetRange> offsetRanges(const DStream<ConsumerRecord>& stream, Tim
                 "offsetRanges: the stream is not a Kafka direct stream (call it on what createDirectStream returned)");
   }
   return source->offsetRangesOf(t);
+}
+
+void commitAsync(const DStream<ConsumerRecord>& stream, std::vector<OffsetRange> ranges) {
+  auto* source = dynamic_cast<detail::OffsetRangeSource*>(stream.node().get());
+  if (!source) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "commitAsync: the stream is not a Kafka direct stream (call it on what createDirectStream returned)");
+  }
+  source->commitAsync(std::move(ranges));
 }
 
 }  // namespace dstream::kafka

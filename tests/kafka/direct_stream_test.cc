@@ -238,7 +238,18 @@ TEST(DirectStreamTest, BadSettingsAreRefusedNamingThem) {
   o.kafkaParams = {{"bootstrap.servers", "127.0.0.1:1"}};
   o.fromOffsets = {{{"t", 0}, 0}};
   testing::expectInvalid([&] { kafka::createDirectStream(ssc, o); },
-                         "dstream: createDirectStream: give either topics (subscribe) or fromOffsets (assign), not both");
+                         "dstream: createDirectStream: give one of topics (subscribe), topicPattern (subscribe by pattern) or "
+                         "fromOffsets (assign), not several");
+  o.fromOffsets.clear();
+  o.topics.clear();
+  testing::expectInvalid([&] { kafka::createDirectStream(ssc, o); },
+                         "dstream: createDirectStream: give one of topics (subscribe), topicPattern (subscribe by pattern) or "
+                         "fromOffsets (assign), not none");
+  o.topicPattern = "meetups-(";
+  testing::expectErrorContaining([&] { kafka::createDirectStream(ssc, o); }, ErrorCode::kInvalidArgument,
+                                 "createDirectStream: topicPattern 'meetups-(' is not a regular expression: ");
+  o.topicPattern.clear();
+  o.topics = {"t"};
   o.fromOffsets.clear();
   o.kafkaParams["no.such.property"] = "1";
   testing::expectInvalid([&] { kafka::createDirectStream(ssc, o); },
@@ -277,6 +288,107 @@ TEST(DirectStreamTest, AnUnreachableClusterStopsTheContextNamingTheTopic) {
     EXPECT_NE(std::string(e.what()).find("cannot read the partitions of topic t from 127.0.0.1:1"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(DirectStreamTest, APatternSubscribesToEveryMatchingTopic) {
+  testing::MockCluster mock({"--topic", "meetups-a:1", "--topic", "meetups-b:2", "--topic", "other:1"});
+  testing::produce(mock.bootstrap(), "meetups-a", 10, "a-");
+  testing::produce(mock.bootstrap(), "meetups-b", 20, "b-");
+  testing::produce(mock.bootstrap(), "other", 5, "other-");
+  auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
+  StreamingContext ssc("local[2]", Seconds(1), testing::onManualClock(clock));
+  kafka::DirectStreamOptions o = subscribe(mock.bootstrap(), {});
+  o.topicPattern = "meetups-.*";
+  Seen seen;
+  auto records = kafka::createDirectStream(ssc, o);
+  collect(records, seen);
+  ssc.start();
+  Time first = testing::firstBatchTime(ssc);
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, first));
+  ssc.stop();
+  auto values = seen.all();
+  EXPECT_EQ(values.size(), 30u);
+  for (const auto& v : values) EXPECT_TRUE(v.starts_with("a-") || v.starts_with("b-")) << v;
+  std::lock_guard lock(seen.mu);
+  EXPECT_EQ(seen.ranges.at(toMillis(first)).size(), 3u) << "meetups-a's partition and meetups-b's two";
+}
+
+TEST(DirectStreamTest, CommitAsyncCommitsTheRangesForTheGroupAtTheNextBatch) {
+  testing::MockCluster mock({"--topic", "words:2"});
+  testing::produce(mock.bootstrap(), "words", 40);
+  auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
+  kafka::DirectStreamOptions o = subscribe(mock.bootstrap(), {"words"});
+  o.kafkaParams["group.id"] = "lag-monitor";
+  auto records = kafka::createDirectStream(ssc, o);
+  std::mutex mu;
+  std::vector<OffsetRange> firstRanges;
+  records.foreachRDD([&](const RDD<ConsumerRecord>&, Time t) {
+    auto ranges = kafka::offsetRanges(records, t);
+    std::lock_guard lock(mu);
+    if (firstRanges.empty()) firstRanges = ranges;
+    kafka::commitAsync(records, std::move(ranges));  // after the batch's output, as in Spark
+  });
+  ssc.start();
+  Time first = testing::firstBatchTime(ssc);
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, first));
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, first + Seconds(1)));  // commits the first batch's
+  ssc.stop();
+
+  testing::KafkaPtr reader = testing::kafkaClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", mock.bootstrap()}, {"group.id", "lag-monitor"}});
+  testing::Deadline deadline(testing::kWaitTimeout);
+  std::map<int, std::int64_t> committed;
+  while (committed.size() < 2 && !deadline.passed()) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_add(list, "words", 0);
+    rd_kafka_topic_partition_list_add(list, "words", 1);
+    committed.clear();
+    if (rd_kafka_committed(reader.get(), list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int i = 0; i < list->cnt; ++i) {
+        if (list->elems[i].offset >= 0) committed[list->elems[i].partition] = list->elems[i].offset;
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(firstRanges.size(), 2u);
+  for (const auto& r : firstRanges) EXPECT_EQ(committed[r.partition], r.untilOffset) << "partition " << r.partition;
+  StreamingContext other("local[1]", Seconds(1), testing::onManualClock(clock));
+  auto withoutGroup = kafka::createDirectStream(other, subscribe(mock.bootstrap(), {"words"}));
+  testing::expectInvalid([&] { kafka::commitAsync(withoutGroup, {}); },
+                         "dstream: commitAsync: the stream's kafkaParams have no group.id to commit for");
+}
+
+TEST(DirectStreamTest, InjectedFetchErrorsAreRetriedAndTheStreamGoesOn) {
+  testing::MockCluster mock({"--topic", "words:1"});
+  testing::produce(mock.bootstrap(), "words", 25);
+  // The next 3 Fetch requests (API key 1) fail with NOT_LEADER_FOR_PARTITION (6), retriable.
+  EXPECT_NE(mock.command("errors 1 6 3").find("ok"), std::string::npos);
+  auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
+  Seen seen;
+  collect(kafka::createDirectStream(ssc, subscribe(mock.bootstrap(), {"words"})), seen);
+  ssc.start();
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, testing::firstBatchTime(ssc)));
+  ssc.stop();
+  EXPECT_EQ(seen.all().size(), 25u);
+}
+
+TEST(DirectStreamTest, APersistentTopicErrorStopsTheContextNamingTheTopic) {
+  testing::MockCluster mock({"--topic", "words:1"});
+  // TOPIC_AUTHORIZATION_FAILED (29) on every metadata request for the topic.
+  EXPECT_NE(mock.command("topic-error words 29").find("ok"), std::string::npos);
+  auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
+  StreamingContext ssc("local[1]", Seconds(1), testing::onManualClock(clock));
+  Seen seen;
+  collect(kafka::createDirectStream(ssc, subscribe(mock.bootstrap(), {"words"})), seen);
+  Error e = testing::errorOf([&] {
+    ssc.start();
+    testing::runBatchAt(ssc, *clock, testing::firstBatchTime(ssc));
+    ssc.awaitTermination();
+  });
+  EXPECT_NE(std::string(e.what()).find("topic words"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("uthoriz"), std::string::npos) << e.what();
 }
 
 }  // namespace
