@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "dstream/log.h"
 #include "dstream/rdd.h"
 #include "kafka/kafka_config.h"
+#include "sources/rate_controller.h"
 #include "sources/replay_log.h"
 
 namespace dstream::kafka {
@@ -206,6 +208,13 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   }
 
   void startInput() override {
+    // Backpressure (Spark's rate controller for the direct stream): the PID estimate from the
+    // completed batches caps the next ranges; nothing is published, decideRanges reads it.
+    if (graph().backpressure().enabled && !rateController_) {
+      rateController_ = std::make_shared<dstream::detail::ReceiverRateController>(
+          inputStreamId(), graph().batchDuration(), graph().backpressure(), [](double) {});
+      graph().addListener(rateController_);
+    }
     // Where each partition known now begins, unless a checkpoint said so (readInputs).
     if (!next_.empty()) return;
     for (const auto& [tp, offset] : options_.fromOffsets) next_[tp] = offset;
@@ -427,27 +436,58 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
         if (started_) dstream::detail::logLine(log_, LogLevel::kInfo, "directKafkaStream: new partition " + nameOf(tp) + ", read from its beginning");
       }
     }
-    const double seconds = std::chrono::duration<double>(graph().batchDuration()).count();
-    const std::int64_t cap =
-        options_.maxRatePerPartition > 0
-            ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(options_.maxRatePerPartition * seconds)))
-            : 0;
     auto partitions = known();
     auto lows = listOffsets(partitions, RD_KAFKA_OFFSET_BEGINNING);
     auto highs = listOffsets(partitions, RD_KAFKA_OFFSET_END);
-    std::vector<OffsetRange> ranges;
     for (auto& [tp, from] : next_) {
-      std::int64_t low = lows.at(tp), high = highs.at(tp);
+      std::int64_t low = lows.at(tp);
       if (from < low) {
         dstream::detail::logLine(log_, LogLevel::kWarning, "directKafkaStream: " + nameOf(tp) + " offsets [" + std::to_string(from) +
                                         ", " + std::to_string(low) + ") were deleted by retention before they were read");
         from = low;
       }
-      std::int64_t until = std::max(from, high);
-      if (cap > 0) until = std::min(until, from + cap);
+    }
+    auto caps = recordCaps(highs);
+    std::vector<OffsetRange> ranges;
+    for (auto& [tp, from] : next_) {
+      std::int64_t until = std::max(from, highs.at(tp));
+      if (auto cap = caps.find(tp); cap != caps.end()) until = std::min(until, from + cap->second);
       ranges.push_back({tp.topic, tp.partition, from, until});
     }
     return ranges;
+  }
+
+  // How many records each partition's next range may take, where anything limits it (Spark's
+  // maxMessagesPerPartition): maxRatePerPartition, and with backpressure the estimated rate
+  // (initialRate before the first estimate) shared out in proportion to each partition's lag.
+  // At least one record per partition per batch, so a capped stream always moves.
+  std::map<TopicPartition, std::int64_t> recordCaps(const std::map<TopicPartition, std::int64_t>& highs) const {
+    // A plain double and a flag rather than std::optional: GCC 12 warns of a maybe-uninitialized
+    // optional here.
+    double estimate = 0;
+    bool estimated = false;
+    if (rateController_) {
+      if (auto latest = rateController_->latestRate()) {
+        estimate = *latest, estimated = true;
+      } else if (graph().backpressure().initialRate > 0) {
+        estimate = static_cast<double>(graph().backpressure().initialRate), estimated = true;
+      }
+    }
+    std::map<TopicPartition, std::int64_t> caps;
+    if (!estimated && options_.maxRatePerPartition <= 0) return caps;
+    const double seconds = std::chrono::duration<double>(graph().batchDuration()).count();
+    double totalLag = 0;
+    for (const auto& [tp, from] : next_) totalLag += static_cast<double>(std::max<std::int64_t>(0, highs.at(tp) - from));
+    for (const auto& [tp, from] : next_) {
+      double rate = std::numeric_limits<double>::infinity();
+      if (estimated) {
+        double lag = static_cast<double>(std::max<std::int64_t>(0, highs.at(tp) - from));
+        rate = totalLag > 0 ? estimate * lag / totalLag : estimate;
+      }
+      if (options_.maxRatePerPartition > 0) rate = std::min(rate, static_cast<double>(options_.maxRatePerPartition));
+      caps[tp] = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(rate * seconds)));
+    }
+    return caps;
   }
 
   // The consumer keeps every partition it was given assigned from batch to batch, each with
@@ -618,6 +658,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   // Declared after fetcher_: the queues and the records held go before the fetcher closes.
   std::map<TopicPartition, AssignedPartition> assigned_;
   std::set<std::string> warned_;
+  std::shared_ptr<dstream::detail::ReceiverRateController> rateController_;  // with backpressure
   std::optional<std::regex> pattern_;                // topicPattern, compiled
   std::map<TopicPartition, std::int64_t> toCommit_;  // commitAsync's offsets; guarded by mu_
   mutable std::mutex mu_;  // replay_ is read by offsetRanges() from output operations

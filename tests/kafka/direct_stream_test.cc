@@ -391,5 +391,32 @@ TEST(DirectStreamTest, APersistentTopicErrorStopsTheContextNamingTheTopic) {
   EXPECT_NE(std::string(e.what()).find("uthoriz"), std::string::npos) << e.what();
 }
 
+TEST(DirectStreamTest, BackpressureSharesTheRateOutByLagStartingFromInitialRate) {
+  testing::MockCluster mock({"--topic", "words:2"});
+  testing::produce(mock.bootstrap(), "words", 150, "a-", 0, 0);
+  testing::produce(mock.bootstrap(), "words", 50, "b-", 0, 1);
+  auto clock = std::make_shared<ManualClock>(timeFromMillis(100'000));
+  ContextOptions options = testing::onManualClock(clock);
+  options.backpressure.enabled = true;
+  options.backpressure.initialRate = 20;  // records/s for the whole stream before an estimate
+  StreamingContext ssc("local[1]", Seconds(1), options);
+  Seen seen;
+  collect(kafka::createDirectStream(ssc, subscribe(mock.bootstrap(), {"words"})), seen);
+  ssc.start();
+  Time first = testing::firstBatchTime(ssc);
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, first));
+  ASSERT_TRUE(testing::runBatchAt(ssc, *clock, first + Seconds(1)));
+  ssc.stop();
+  std::lock_guard lock(seen.mu);
+  // On a manual clock batches take no time, so no estimate replaces initialRate: 20 records a
+  // batch, shared 3:1 as the partitions' lags are (150 and 50, then 135 and 45).
+  for (Time t : {first, first + Seconds(1)}) {
+    const auto& ranges = seen.ranges.at(toMillis(t));
+    ASSERT_EQ(ranges.size(), 2u);
+    EXPECT_EQ(ranges[0].count(), 15) << "partition 0";
+    EXPECT_EQ(ranges[1].count(), 5) << "partition 1";
+  }
+}
+
 }  // namespace
 }  // namespace dstream
