@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -131,6 +132,18 @@ TEST(KafkaGroupCrashTest, ThreeMembersKilledAtRandomKeepRunningCountsExact) {
   testing::TempDir dir("dstream-group-crash");
   std::vector<std::unique_ptr<ChildProcess>> members;
   for (int i = 0; i < 3; ++i) members.push_back(startMember(cluster, dir, i));
+  // Where each member's current incarnation begins in its (appended) log.
+  std::vector<std::size_t> logStart(3, 0);
+  auto logOf = [&](int i) { return dir / ("member-" + std::to_string(i) + ".log"); };
+  // Whether member i's current incarnation runs partitions now (its log: "runs" minus "stopped").
+  auto holdsPartitions = [&](int i) {
+    std::string log = testing::readFile(logOf(i));
+    log = log.substr(std::min(logStart[i], log.size()));
+    int held = 0;
+    for (auto at = log.find("GroupMember: runs "); at != std::string::npos; at = log.find("GroupMember: runs ", at + 1)) ++held;
+    for (auto at = log.find("GroupMember: stopped "); at != std::string::npos; at = log.find("GroupMember: stopped ", at + 1)) --held;
+    return held > 0;
+  };
 
   // Records keep arriving through the whole test, so that every kill lands among running
   // batches and open transactions.
@@ -165,15 +178,18 @@ TEST(KafkaGroupCrashTest, ThreeMembersKilledAtRandomKeepRunningCountsExact) {
   std::mt19937 rng(seed);
   constexpr int kRounds = 4;
   for (int round = 0; round < kRounds; ++round) {
-    // The group has settled since the last kill: what was written before now is counted.
+    // The group has settled since the last kill: every member runs partitions (so whichever
+    // is killed leaves partitions to recover), and what was written before now is counted.
     auto target = expectedNow();
-    Deadline settled(std::chrono::seconds(90));
-    while (!reached(target) && !settled.passed()) reader.read(200);
-    ASSERT_TRUE(reached(target)) << "round " << round << ": the group did not catch up within 90 s";
+    auto settledNow = [&] { return holdsPartitions(0) && holdsPartitions(1) && holdsPartitions(2) && reached(target); };
+    Deadline settled(std::chrono::seconds(120));
+    while (!settledNow() && !settled.passed()) reader.read(200);
+    ASSERT_TRUE(settledNow()) << "round " << round << ": the group did not settle within 120 s";
     reader.read(std::uniform_int_distribution<int>(0, 1000)(rng));  // a random moment
     int victim = std::uniform_int_distribution<int>(0, 2)(rng);
     std::printf("round %d: kill -9 member %d\n", round, victim);
     members[victim]->kill();
+    logStart[victim] = std::filesystem::file_size(logOf(victim));
     members[victim] = startMember(cluster, dir, victim);
   }
   producing = false;
