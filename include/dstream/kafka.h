@@ -78,8 +78,9 @@ struct DirectStreamOptions {
   // Subscribe: every partition of these topics, including partitions added while running.
   std::vector<std::string> topics;
   // Subscribe by pattern (Spark's SubscribePattern): every partition of every topic whose
-  // whole name matches this ECMAScript regular expression, including topics created while
-  // running; internal topics (names starting "__") never match. Instead of topics.
+  // whole name matches this POSIX extended regular expression (egrep's), including topics
+  // created while running; internal topics (names starting "__") never match. Instead of
+  // topics.
   std::string topicPattern;
   // Assign: these partitions only, each from its offset (instead of topics).
   std::map<TopicPartition, std::int64_t> fromOffsets;

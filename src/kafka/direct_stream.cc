@@ -2,6 +2,7 @@
 // records with a librdkafka consumer that keeps its partitions assigned across batches, and
 // records the ranges in the checkpoint (ReplayLog) so that re-run batches read them again.
 #include <librdkafka/rdkafka.h>
+#include <regex.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,7 +13,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -151,6 +151,29 @@ struct PartitionData {
   }
 };
 
+// topicPattern as a POSIX extended regular expression that must match a whole topic name.
+// (POSIX's regcomp rather than std::regex: GCC 12's <regex> warns of uninitialized members in
+// sanitizer builds.)
+class TopicPattern {
+ public:
+  explicit TopicPattern(const std::string& pattern) {
+    std::string whole = "^(" + pattern + ")$";
+    if (int rc = ::regcomp(&compiled_, whole.c_str(), REG_EXTENDED | REG_NOSUB)) {
+      char reason[256];
+      ::regerror(rc, &compiled_, reason, sizeof reason);
+      throw Error(ErrorCode::kInvalidArgument,
+                  "createDirectStream: topicPattern '" + pattern + "' is not a regular expression: " + reason);
+    }
+  }
+  ~TopicPattern() { ::regfree(&compiled_); }
+  TopicPattern(const TopicPattern&) = delete;
+  TopicPattern& operator=(const TopicPattern&) = delete;
+  bool matches(const std::string& topic) const { return ::regexec(&compiled_, topic.c_str(), 0, nullptr, 0) == 0; }
+
+ private:
+  regex_t compiled_;
+};
+
 class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRecord>, public detail::OffsetRangeSource {
  public:
   DirectKafkaInputNode(Graph* graph, DirectStreamOptions options)
@@ -165,14 +188,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
                   "createDirectStream: give one of topics (subscribe), topicPattern (subscribe by pattern) or fromOffsets "
                   "(assign), not " + std::string(ways == 0 ? "none" : "several"));
     }
-    if (!options_.topicPattern.empty()) {
-      try {
-        pattern_.emplace(options_.topicPattern, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    "createDirectStream: topicPattern '" + options_.topicPattern + "' is not a regular expression: " + e.what());
-      }
-    }
+    if (!options_.topicPattern.empty()) pattern_ = std::make_unique<TopicPattern>(options_.topicPattern);
     for (const auto& [tp, offset] : options_.fromOffsets) {
       if (tp.topic.empty() || tp.partition < 0 || offset < 0) {
         throw Error(ErrorCode::kInvalidArgument, "createDirectStream: fromOffsets has " + nameOf(tp) + " at offset " +
@@ -377,7 +393,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     for (int i = 0; i < md->topic_cnt; ++i) {
       const auto& mt = md->topics[i];
       std::string name = mt.topic;
-      if (name.starts_with("__") || !std::regex_match(name, *pattern_)) continue;
+      if (name.starts_with("__") || !pattern_->matches(name)) continue;
       if (mt.err) {
         warnOnce("topic " + name + " (matching '" + options_.topicPattern + "'): " + rd_kafka_err2str(mt.err));
         continue;
@@ -659,7 +675,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   std::map<TopicPartition, AssignedPartition> assigned_;
   std::set<std::string> warned_;
   std::shared_ptr<dstream::detail::ReceiverRateController> rateController_;  // with backpressure
-  std::optional<std::regex> pattern_;                // topicPattern, compiled
+  std::unique_ptr<TopicPattern> pattern_;            // topicPattern, compiled
   std::map<TopicPartition, std::int64_t> toCommit_;  // commitAsync's offsets; guarded by mu_
   mutable std::mutex mu_;  // replay_ is read by offsetRanges() from output operations
   dstream::detail::ReplayLog<std::vector<OffsetRange>, RangesCodec> replay_{"offset ranges"};
