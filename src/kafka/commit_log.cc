@@ -98,8 +98,7 @@ std::vector<CommittedBatch> readCommittedBatches(const std::map<std::string, std
   if (err) throw Error(ErrorCode::kUnavailable, what + ": " + rd_kafka_err2str(err));
   std::vector<CommittedBatch> batches;
   if (high <= low) return batches;
-  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> list(
-      rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
+  detail::PartitionList list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), commitTopic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
   if ((err = rd_kafka_assign(consumer.get(), list.get()))) throw Error(ErrorCode::kUnavailable, what + ": " + rd_kafka_err2str(err));
   // A read_committed consumer reaches the end at the last stable offset: open transactions of

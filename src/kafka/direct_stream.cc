@@ -41,12 +41,9 @@ struct ConsumerDeleter {
 struct TopicDeleter {
   void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
 };
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
-};
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
-std::string nameOf(const TopicPartition& tp) { return tp.topic + "-" + std::to_string(tp.partition); }
+using detail::nameOf;
+using detail::PartitionList;
 
 // Writes and reads one batch's ranges: varint n, n x (topic, partition, from, until).
 struct RangesCodec {

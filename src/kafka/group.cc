@@ -27,7 +27,8 @@
 namespace dstream::kafka {
 namespace {
 
-std::string nameOf(const TopicPartition& tp) { return tp.topic + "-" + std::to_string(tp.partition); }
+using detail::nameOf;
+using detail::PartitionList;
 
 std::string param(const GroupOptions& o, const std::string& key, const std::string& otherwise = "") {
   auto it = o.kafkaParams.find(key);
@@ -99,8 +100,7 @@ struct GroupMember::Impl {
     if (options.startOffsetOf) {
       if (std::optional<std::int64_t> offset = options.startOffsetOf(tp)) return *offset;
     }
-    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> list(
-        rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
+    PartitionList list(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
     if (rd_kafka_committed(consumer, list.get(), 30000) == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[0].err == 0 &&
         list->elems[0].offset >= 0) {
@@ -328,8 +328,7 @@ void GroupMember::start() {
     if (impl_->started) throw Error(ErrorCode::kFailedPrecondition, "GroupMember: start() called twice");
     impl_->started = true;
   }
-  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> topics(
-      rd_kafka_topic_partition_list_new(static_cast<int>(impl_->options.topics.size())), &rd_kafka_topic_partition_list_destroy);
+  detail::PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(impl_->options.topics.size())));
   for (const auto& t : impl_->options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   if (rd_kafka_resp_err_t err = rd_kafka_subscribe(impl_->consumer, topics.get())) {
     throw Error(ErrorCode::kInvalidArgument, std::string("GroupMember: cannot subscribe: ") + rd_kafka_err2str(err));

@@ -5,13 +5,24 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "dstream/error.h"
+#include "dstream/kafka.h"
 #include "dstream/log.h"
 
 namespace dstream::kafka::detail {
+
+// "topic-partition", as errors and log lines name a partition.
+inline std::string nameOf(const TopicPartition& tp) { return tp.topic + "-" + std::to_string(tp.partition); }
+
+// A partition list that librdkafka frees when it goes.
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 // librdkafka's log levels (syslog's) as dstream's, for the lines its log callback passes on.
 inline LogLevel logLevelOf(int syslogLevel) {

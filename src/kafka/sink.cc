@@ -240,8 +240,7 @@ void KafkaWriter::commitBatch(Time t) {
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
   std::string error = err ? "commit record for topic " + o.commitTopic + ": " + rd_kafka_err2str(err) : "";
   if (error.empty() && !record.read.empty()) {
-    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> offsets(
-        rd_kafka_topic_partition_list_new(static_cast<int>(record.read.size())), &rd_kafka_topic_partition_list_destroy);
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(record.read.size())));
     for (const auto& r : record.read) rd_kafka_topic_partition_list_add(offsets.get(), r.topic.c_str(), r.partition)->offset = r.untilOffset;
     std::unique_ptr<rd_kafka_consumer_group_metadata_t, decltype(&rd_kafka_consumer_group_metadata_destroy)> group(
         rd_kafka_consumer_group_metadata_new(o.consumerGroupId.c_str()), &rd_kafka_consumer_group_metadata_destroy);
