@@ -1,6 +1,8 @@
 // The hash shuffle's pieces: byte-string equality, packed keys, and combineByKey's merge of
 // per-destination tables, checked against plain maps.
+#include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +86,71 @@ TEST(CombineByKeyTest, ReduceByKeyOfViewsMatchesAMapAndOutlivesItsInput) {
       }
       EXPECT_EQ(got, expected) << parts << " input partitions, " << numOut << " output partitions";
     }
+  }
+}
+
+TEST(SliceQueueTest, CoversEveryElementOnceInOrderWithoutCrossingPartitions) {
+  for (int workers : {1, 2, 4}) {
+    detail::ThreadPool pool(workers);
+    detail::Partitions<int> in;
+    for (std::size_t size : {0u, 1u, 5000u, 100000u, 3u}) {
+      in.push_back(std::make_shared<std::vector<int>>(size));
+    }
+    detail::SliceQueue slices(in, &pool);
+    EXPECT_LE(slices.workers(), static_cast<std::size_t>(workers));
+    if (workers == 1) {
+      EXPECT_EQ(slices.size(), 4u) << "one worker: one slice per non-empty partition";
+    } else {
+      EXPECT_GT(slices.size(), static_cast<std::size_t>(workers)) << "enough slices to balance";
+    }
+    // Taken concurrently, as the map side takes them; then checked in index order.
+    std::vector<detail::Slice> taken(slices.size());
+    std::vector<std::atomic<int>> claims(slices.size());
+    detail::forEachIndex(&pool, slices.workers(), [&](std::size_t) {
+      std::size_t index = 0;
+      while (const detail::Slice* s = slices.next(&index)) {
+        taken[index] = *s;
+        ++claims[index];
+      }
+    });
+    EXPECT_EQ(slices.next(), nullptr);
+    std::size_t partition = 0, at = 0;
+    for (std::size_t i = 0; i < taken.size(); ++i) {
+      EXPECT_EQ(claims[i].load(), 1) << "slice " << i;
+      const detail::Slice& s = taken[i];
+      while (partition < in.size() && at == in[partition]->size()) ++partition, at = 0;
+      ASSERT_LT(partition, in.size()) << "slice " << i;
+      EXPECT_EQ(s.partition, partition) << "slice " << i;
+      EXPECT_EQ(s.begin, at) << "slice " << i;
+      EXPECT_GT(s.end, s.begin) << "slice " << i;
+      EXPECT_LE(s.end, in[partition]->size()) << "slice " << i;
+      at = s.end;
+    }
+    while (partition < in.size() && at == in[partition]->size()) ++partition, at = 0;
+    EXPECT_EQ(partition, in.size()) << workers << " workers: the slices end where the input ends";
+  }
+}
+
+TEST(SliceQueueTest, AnEmptyInputHasNothingToTake) {
+  detail::ThreadPool pool(2);
+  detail::Partitions<int> in{std::make_shared<std::vector<int>>()};
+  detail::SliceQueue slices(in, &pool);
+  EXPECT_EQ(slices.size(), 0u);
+  EXPECT_EQ(slices.workers(), 0u);
+  EXPECT_EQ(slices.next(), nullptr);
+}
+
+TEST(CombineByKeyTest, LargeInputsTakenInSlicesByFourWorkersCountExactly) {
+  // Enough records for many slices per worker: every slice's table reaches the reduce side.
+  std::vector<std::pair<long, long>> pairs;
+  for (long i = 0; i < 200000; ++i) pairs.emplace_back(i % 5003, 1);
+  for (int workers : {2, 4}) {
+    auto pool = std::make_shared<detail::ThreadPool>(workers);
+    auto counts = RDD<std::pair<long, long>>::parallelize(pairs, 3, pool).reduceByKey([](long a, long b) { return a + b; }, 2);
+    std::map<long, long> got;
+    for (const auto& [k, n] : counts.collect()) EXPECT_TRUE(got.emplace(k, n).second) << "key twice: " << k;
+    ASSERT_EQ(got.size(), 5003u) << workers;
+    for (const auto& [k, n] : got) EXPECT_EQ(n, k < 200000 % 5003 ? 200000 / 5003 + 1 : 200000 / 5003) << k;
   }
 }
 

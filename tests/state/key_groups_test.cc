@@ -149,11 +149,15 @@ TEST(KeyGroupsTest, ValuesThatOwnMemoryAreMovedIntoPlace) {
 }
 
 TEST(KeyGroupsTest, RoutingAgreesWithPartitionOf) {
-  // Records are routed with their hash, state keys placed with partitionOf: they must agree.
-  for (std::size_t n : {1u, 2u, 3u, 4u, 7u}) {
+  // Records are routed with their hash, state keys placed with partitionOf: they must agree,
+  // and with the mixed hash modulo n (what checkpoints written by earlier versions assumed),
+  // whether n is a power of two (low bits) or not (a division).
+  for (std::size_t n : {1u, 2u, 3u, 4u, 7u, 8u, 64u}) {
     for (long i = 0; i < 2000; ++i) {
       std::string k = keyName(i);
-      EXPECT_EQ(detail::partitionOfHash(Hasher<std::string_view>{}(k), n), detail::partitionOf(k, n)) << k << " " << n;
+      const std::uint64_t h = Hasher<std::string_view>{}(k);
+      EXPECT_EQ(detail::partitionOfHash(h, n), detail::partitionOf(k, n)) << k << " " << n;
+      EXPECT_EQ(detail::partitionOfHash(h, n), mix64(h) % n) << k << " " << n;
       EXPECT_EQ(detail::partitionOfHash(Hasher<long>{}(i), n), detail::partitionOf(i, n)) << i << " " << n;
     }
   }
@@ -185,6 +189,38 @@ TEST_P(UpdateStateGroupingTest, ValuesArriveInOrderAcrossInputPartitions) {
         std::string list = st.value_or("");
         for (long v : vs) list += std::to_string(v) + ",";
         return std::optional<std::string>(list);
+      }, statePartitions);
+    }, opts());
+    EXPECT_EQ(sorted(out), expected) << statePartitions << " state partitions";
+  }
+}
+
+TEST_P(UpdateStateGroupingTest, ValuesArriveInOrderWhenTheWorkersTakeTheInputInSlices) {
+  // Batches large enough to be cut into many slices (detail::SliceQueue) that the workers take
+  // in whatever order they get to them: each key's values must still reach f in input order.
+  // The state is (values seen, last value), or last = -1 once a value came out of order.
+  constexpr long kPerBatch = 60'000;
+  using Seen = std::pair<long, long>;
+  std::vector<std::vector<KV>> input(3);
+  long seq = 0;
+  for (auto& batch : input) {
+    for (long r = 0; r < kPerBatch; ++r) batch.emplace_back(keyName(r % 97), seq++);
+  }
+  std::vector<std::vector<std::pair<std::string, Seen>>> expected;
+  std::map<std::string, Seen> seen;
+  for (const auto& batch : input) {
+    for (const auto& [k, v] : batch) ++seen[k].first, seen[k].second = v;
+    expected.emplace_back(seen.begin(), seen.end());
+  }
+  for (std::size_t statePartitions : {1u, 3u}) {
+    auto out = runStream<KV>(input, [&](auto s) {
+      return s.updateStateByKey([](std::span<const long> vs, std::optional<Seen> st) {
+        Seen next = st.value_or(Seen{0, -2});
+        for (long v : vs) {
+          next.second = next.second != -1 && v > next.second ? v : -1;
+          ++next.first;
+        }
+        return std::optional<Seen>(next);
       }, statePartitions);
     }, opts());
     EXPECT_EQ(sorted(out), expected) << statePartitions << " state partitions";

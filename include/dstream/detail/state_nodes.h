@@ -76,13 +76,6 @@ constexpr UpdateForm updateFormOf() {
   }
 }
 
-// partitionOf(key, n) (shuffle.h) for a key whose Hasher gave h: updateStateByKey hashes each
-// record once and routes it with the hash. Must agree with partitionOf, which places the
-// state's keys (KeyGroupsTest.RoutingAgreesWithPartitionOf checks it).
-inline std::size_t partitionOfHash(std::uint64_t h, std::size_t numPartitions) {
-  return numPartitions == 1 ? 0 : static_cast<std::size_t>(mix64(h) % numPartitions);
-}
-
 // One state partition's share of a batch, grouped by key for updateStateByKey without a
 // container per key (Spark's groupByKey would build a vector per key; f only needs a span):
 // each record gets its key's group from a hash index (key -> group number; the key's hash is
@@ -149,7 +142,7 @@ class KeyGroups {
 
   // The group of key k, whose hash (Hasher<K>) is h; npos when the batch has no such key.
   std::size_t find(std::uint64_t h, const K& k) const {
-    auto it = index_.find(Prehashed{h, k});
+    auto it = index_.find(Prehashed<K>{h, k});
     return it == index_.end() ? npos : it->second;
   }
 
@@ -164,7 +157,7 @@ class KeyGroups {
   template <class KK>
   std::uint32_t groupOf(std::uint64_t h, KK&& k) {
     bool fresh = false;
-    auto it = index_.lazy_emplace(Prehashed{h, k}, [&](const auto& construct) {
+    auto it = index_.lazy_emplace(Prehashed<K>{h, k}, [&](const auto& construct) {
       fresh = true;
       construct(k, static_cast<std::uint32_t>(keys_.size()));
     });
@@ -177,23 +170,7 @@ class KeyGroups {
   }
 
   // A key with its hash, so that the index does not hash again what routing already hashed.
-  struct Prehashed {
-    std::uint64_t hash;
-    const K& key;
-  };
-  struct IndexHash : Hasher<K> {
-    using is_transparent = void;
-    using Hasher<K>::operator();
-    std::size_t operator()(const Prehashed& p) const { return static_cast<std::size_t>(p.hash); }
-  };
-  struct IndexEq : KeyEqual<K> {
-    using is_transparent = void;
-    using KeyEqual<K>::operator();
-    bool operator()(const K& a, const Prehashed& b) const { return KeyEqual<K>{}(a, b.key); }
-    bool operator()(const Prehashed& a, const K& b) const { return KeyEqual<K>{}(a.key, b); }
-  };
-
-  absl::flat_hash_map<K, std::uint32_t, IndexHash, IndexEq> index_;  // key -> group
+  PrehashedMap<K, std::uint32_t> index_;  // key -> group
   std::vector<K> keys_;                    // by group, in order of first arrival
   std::vector<std::size_t> counts_;        // by group: its records
   std::vector<std::size_t> begins_;        // by group, + 1: where its values start in values_
@@ -335,22 +312,29 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<typename Pipe
     return makeRDD<Out>(std::move(out), Owners{}, std::move(pool));
   }
 
-  // With several state partitions, the map side: each input partition's records go through
-  // the pipe once and into routed_[input][partition], in parallel over the inputs.
+  // With several state partitions, the map side: the workers take the input in slices
+  // (SliceQueue), put each record through the pipe once and into routed_[slice][partition].
+  // Slices are numbered in input order, so group() still sees each key's values in order.
   void route(ThreadPool* pool, const Partitions<In>& parts) {
     const std::size_t n = state_.size();
     if (n == 1) return;
-    if (routed_.size() < parts.size()) routed_.resize(parts.size());
+    SliceQueue slices(parts, pool);
+    routed_.resize(slices.size());
     for (auto& r : routed_) r.resize(n);
-    forEachIndex(pool, parts.size(), [&](std::size_t i) {
+    forEachIndex(pool, slices.workers(), [&](std::size_t) {
       Pipe pipe = pipe_;  // a copy per task: stateful user callables never race
-      auto& mine = routed_[i];
-      for (auto& b : mine) b.clear();  // a failed batch may have left records behind
-      auto sink = [&](auto&& kv) {
-        const std::uint64_t h = hashOf(kv.first);
-        mine[partitionOfHash(h, n)].push_back(Routed{h, std::forward<decltype(kv)>(kv).first, std::forward<decltype(kv)>(kv).second});
-      };
-      for (const In& x : *parts[i]) pipe(x, sink);
+      std::size_t index = 0;
+      while (const Slice* s = slices.next(&index)) {
+        auto& mine = routed_[index];
+        for (auto& b : mine) b.clear();  // a failed batch may have left records behind
+        auto sink = [&](auto&& kv) {
+          const std::uint64_t h = hashOf(kv.first);
+          mine[partitionOfHash(h, n)].push_back(
+              Routed{h, std::forward<decltype(kv)>(kv).first, std::forward<decltype(kv)>(kv).second});
+        };
+        const Partition<In>& part = *parts[s->partition];
+        for (std::size_t j = s->begin; j < s->end; ++j) pipe(part[j], sink);
+      }
     });
   }
 
@@ -369,9 +353,9 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<typename Pipe
         for (const In& x : *part) pipe(x, sink);
       }
     } else {
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        for (Routed& r : routed_[i][p]) g.add(r.hash, std::move(r.key), std::move(r.value));
-        routed_[i][p].clear();  // keeps its capacity for the next batch
+      for (auto& slice : routed_) {
+        for (Routed& r : slice[p]) g.add(r.hash, std::move(r.key), std::move(r.value));
+        slice[p].clear();  // keeps its capacity for the next batch
       }
     }
     g.finish();
@@ -463,7 +447,7 @@ class UpdateStateNode final : public TypedNode<std::pair<StoredKey<typename Pipe
   F f_;
   std::vector<SharedPartition<Out>> state_;
   std::vector<KeyGroups<K, V>> groups_;               // per state partition, reused every batch
-  std::vector<std::vector<std::vector<Routed>>> routed_;  // [input][state partition], reused
+  std::vector<std::vector<std::vector<Routed>>> routed_;  // [slice][state partition], reused
   std::vector<Out> initial_;  // loaded into state_ by the first batch
   std::optional<Time> lastTime_;
   static constexpr bool kCheckpointable = Serializable<SK> && Serializable<S>;
