@@ -43,7 +43,9 @@ class KeyedOperations {
     return detail::combineByKey(self(), "combineByKey", std::move(create), std::move(mergeValue),
                                 std::move(mergeCombiners), numPartitions);
   }
-  // Per batch, the values of each key reduced with an associative f(V, V) -> V.
+  // Per batch, the values of each key reduced with f(V, V) -> V, associative and commutative
+  // as Spark requires: the workers take the batch in slices, so which values meet first
+  // varies from run to run.
   template <class F>
     requires KeyValue<T>
   auto reduceByKey(F f, std::size_t numPartitions = 0) const {

@@ -146,7 +146,8 @@ class WindowOperations {
   }
   // Per key, the values in the window reduced with an associative f(V, V) -> V (Spark:
   // reduceByKey per batch, window of the reduced batches, reduceByKey again; the same
-  // results, merged in time order, so f need not be commutative). Each reduced batch is
+  // results). The reduced batches are merged in time order, but within a batch values meet
+  // in any order, so f must also be commutative, as for reduceByKey. Each reduced batch is
   // merged about twice while in the window, whatever its length (window_nodes.h).
   template <class F>
     requires KeyValue<T>
