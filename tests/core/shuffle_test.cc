@@ -1,6 +1,8 @@
 // The hash shuffle's pieces: byte-string equality, packed keys, and combineByKey's merge of
 // per-destination tables, checked against plain maps.
 #include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dstream/detail/large_pages.h"
 #include "dstream/detail/shuffle.h"
 #include "dstream/hash.h"
 #include "dstream/rdd.h"
@@ -169,6 +172,118 @@ TEST(CombineByKeyTest, GroupsEveryValueOfAKeyOnceWhateverThePartitioning) {
     EXPECT_EQ(counts[k], n) << k;
     EXPECT_EQ(sums[k], sum) << k;
   }
+}
+
+// Counts of `keys` distinct longs, `perKey` records each, combined by combineByKey on 2 workers.
+std::map<long, long> combinedCounts(long keys, long perKey, std::size_t numOut, std::vector<std::size_t>* hint) {
+  std::vector<std::pair<long, long>> pairs;
+  for (long i = 0; i < keys * perKey; ++i) pairs.emplace_back(i % keys, 1);
+  auto pool = std::make_shared<detail::ThreadPool>(2);
+  auto input = RDD<std::pair<long, long>>::parallelize(pairs, 3, pool);
+  auto add = [](long a, long b) { return a + b; };
+  auto combined = detail::combineByKey(pool.get(), input.partitions(), detail::IdentityStage{},
+                                       [](long v) { return v; }, add, add, numOut, hint);
+  std::map<long, long> got;
+  for (std::size_t o = 0; o < numOut; ++o) {
+    for (const auto& [k, n] : *combined.partitions[o]) {
+      EXPECT_EQ(detail::partitionOf(k, numOut), o) << k;
+      EXPECT_TRUE(got.emplace(k, n).second) << "key twice: " << k;
+    }
+  }
+  return got;
+}
+
+TEST(CombineByKeyTest, SizeHintKeepsTheLargestMapSideTablesAndChangesNoResult) {
+  std::vector<std::size_t> hint;
+  auto first = combinedCounts(100000, 3, 2, &hint);
+  ASSERT_EQ(first.size(), 100000u);
+  for (const auto& [k, n] : first) ASSERT_EQ(n, 3) << k;
+  ASSERT_EQ(hint.size(), 2u);
+  std::size_t keysIn[2] = {0, 0};
+  for (const auto& kv : first) ++keysIn[detail::partitionOf(kv.first, 2)];
+  for (std::size_t o = 0; o < 2; ++o) {
+    // The largest of the two workers' tables for partition o: at least half its keys, at most all.
+    EXPECT_GE(hint[o] * 2, keysIn[o]) << o;
+    EXPECT_LE(hint[o], keysIn[o]) << o;
+  }
+
+  // Tables that large make the next batch prefetch its probes (the deferred path); a larger
+  // batch then reserves too little and a much smaller one too much: all exact.
+  ASSERT_GE(hint[0] + hint[1], detail::kLargeTableKeys);
+  auto larger = combinedCounts(120000, 2, 2, &hint);
+  EXPECT_EQ(larger.size(), 120000u);
+  for (const auto& [k, n] : larger) ASSERT_EQ(n, 2) << k;
+  auto smaller = combinedCounts(100, 7, 2, &hint);
+  EXPECT_EQ(smaller.size(), 100u);
+  for (const auto& [k, n] : smaller) EXPECT_EQ(n, 7) << k;
+  EXPECT_LE(hint[0] + hint[1], 100u);
+
+  // A hint for another number of partitions is ignored, then replaced.
+  hint = {1u << 20, 5, 5};
+  auto other = combinedCounts(1000, 2, 4, &hint);
+  EXPECT_EQ(other.size(), 1000u);
+  EXPECT_EQ(hint.size(), 4u);
+  EXPECT_EQ(other, combinedCounts(1000, 2, 4, nullptr));
+}
+
+TEST(CombineByKeyTest, PrefetchingPathKeepsEachKeysValuesInArrivalOrderAndPacksViewKeys) {
+  // One worker, so every key's values meet in input order; view keys whose bytes are
+  // overwritten after the combine must still read back (they are packed copies).
+  auto text = std::make_shared<std::vector<std::string>>();
+  for (long i = 0; i < 3 * 60000; ++i) text->push_back("key" + std::to_string((i * 7919) % 60000));
+  std::vector<std::pair<std::string_view, long>> pairs;
+  for (long i = 0; i < static_cast<long>(text->size()); ++i) pairs.emplace_back((*text)[i], i);
+  auto pool = std::make_shared<detail::ThreadPool>(1);
+  auto input = RDD<std::pair<std::string_view, long>>::parallelize(pairs, 2, pool);
+  auto create = [](long v) { return std::vector<long>{v}; };
+  auto append = [](std::vector<long> c, long v) { c.push_back(v); return c; };
+  auto concat = [](std::vector<long> a, const std::vector<long>& b) { a.insert(a.end(), b.begin(), b.end()); return a; };
+  std::vector<std::size_t> hint;
+  std::map<std::string, std::vector<long>> direct, deferred;
+  for (auto* got : {&direct, &deferred}) {
+    if (got == &deferred) {
+      ASSERT_GE(hint[0] + hint[1], detail::kLargeTableKeys);
+    }
+    auto combined = detail::combineByKey(pool.get(), input.partitions(), detail::IdentityStage{}, create, append,
+                                         concat, 2, &hint);
+    for (auto& w : *text) w.assign(w.size(), '#');
+    for (const auto& part : combined.partitions) {
+      for (const auto& [k, vs] : *part) EXPECT_TRUE(got->emplace(std::string(k), vs).second) << k;
+    }
+    for (long i = 0; i < static_cast<long>(text->size()); ++i) (*text)[i] = "key" + std::to_string((i * 7919) % 60000);
+  }
+  ASSERT_EQ(deferred.size(), 60000u);
+  EXPECT_EQ(deferred, direct);
+  for (const auto& [k, vs] : deferred) {
+    ASSERT_EQ(vs.size(), 3u) << k;
+    EXPECT_LT(vs[0], vs[1]) << k;
+    EXPECT_LT(vs[1], vs[2]) << k;
+  }
+}
+
+TEST(LargePageAllocatorTest, LargeArraysAreHugePageAlignedAndUsableSmallOnesAsUsual) {
+  detail::LargePageAllocator<std::uint64_t> alloc;
+  const std::size_t large = (std::size_t{5} << 20) / sizeof(std::uint64_t);  // 5 MB
+  std::uint64_t* big = alloc.allocate(large);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(big) % (std::size_t{2} << 20), 0u);
+  for (std::size_t i = 0; i < large; ++i) big[i] = i;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < large; ++i) sum += big[i];
+  EXPECT_EQ(sum, large * (large - 1) / 2);
+  alloc.deallocate(big, large);
+
+  std::uint64_t* small = alloc.allocate(100);
+  std::memset(small, 0xab, 100 * sizeof(std::uint64_t));
+  EXPECT_EQ(small[99], 0xababababababababull);
+  alloc.deallocate(small, 100);
+
+  // A table whose slot array crosses the threshold while it grows: every size is freed by the
+  // branch that allocated it (ASan checks the pairing), and the contents survive each rehash.
+  absl::flat_hash_map<long, long, absl::Hash<long>, std::equal_to<long>,
+                      detail::LargePageAllocator<std::pair<const long, long>>> table;
+  for (long i = 0; i < 400000; ++i) table[i * 7] = i;
+  ASSERT_EQ(table.size(), 400000u);
+  for (long i = 0; i < 400000; i += 997) EXPECT_EQ(table.at(i * 7), i);
 }
 
 }  // namespace

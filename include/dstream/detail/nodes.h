@@ -83,7 +83,7 @@ class CombineNode final
     auto in = parent_->getOrCompute(t);
     if (!in) return std::nullopt;
     auto combined = combineByKey(in->pool().get(), in->partitions(), pipe_, create_, mergeValue_,
-                                 mergeCombiners_, numPartitions_);
+                                 mergeCombiners_, numPartitions_, &tableSizes_);
     Owners owners = in->owners();
     appendOwners(owners, combined.packedKeys);
     return makeRDD<Out>(std::move(combined.partitions), std::move(owners), in->pool());
@@ -96,6 +96,7 @@ class CombineNode final
   MergeValue mergeValue_;
   MergeCombiners mergeCombiners_;
   std::size_t numPartitions_;
+  std::vector<std::size_t> tableSizes_;  // the previous batch's map-side table sizes; compute() only
 };
 
 // Any per-batch function of one or more parents' batches (transform, union, join, glom...).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -14,13 +15,17 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "dstream/detail/large_pages.h"
 #include "dstream/detail/partitions.h"
 #include "dstream/hash.h"
 
 namespace dstream::detail {
 
+// The engine's hash tables (map-side combines, state, windows). Their slot arrays come from
+// LargePageAllocator: a table of millions of keys is probed at random, and with 4 KB pages
+// each probe also misses the TLB.
 template <class K, class V>
-using HashMap = absl::flat_hash_map<K, V, Hasher<K>, KeyEqual<K>>;
+using HashMap = absl::flat_hash_map<K, V, Hasher<K>, KeyEqual<K>, LargePageAllocator<std::pair<const K, V>>>;
 
 // The hash is mixed again before taking it modulo n: the per-partition hash maps take
 // their 7-bit control bytes from the hash's low bits, and keys that all agree in the low
@@ -62,7 +67,8 @@ struct PrehashedEqual : KeyEqual<K> {
   bool operator()(const Prehashed<K>& a, const K& b) const { return KeyEqual<K>{}(a.key, b); }
 };
 template <class K, class V>
-using PrehashedMap = absl::flat_hash_map<K, V, PrehashedHasher<K>, PrehashedEqual<K>>;
+using PrehashedMap =
+    absl::flat_hash_map<K, V, PrehashedHasher<K>, PrehashedEqual<K>, LargePageAllocator<std::pair<const K, V>>>;
 
 // Copies of the distinct string keys of a map-side table, packed together: a probe then
 // compares against bytes close to each other, not against each key's first occurrence
@@ -94,6 +100,10 @@ class PackedKeys {
   std::size_t room_ = 0;
 };
 
+// A map-side table set past this many keys no longer fits in a core's L2 cache (1 MB here:
+// 24-byte slots), and combineByKey prefetches its probes.
+inline constexpr std::size_t kLargeTableKeys = 32768;
+
 // What combineByKey makes: the output partitions, and the owners of the packed keys they
 // point into (empty unless the keys are std::string_view).
 template <class K, class C>
@@ -110,14 +120,20 @@ struct Combined {
 // merges the others into it: with many distinct keys per batch (where the map-side combine
 // saves little) it inserts each key once more at most, instead of copying every key into
 // buckets and building a fresh table of all of them.
+//
+// `sizeHint` (optional, per output partition) carries the largest map-side table of the
+// previous batch to the next: a node that combines every batch keeps one, so its tables start
+// at about the size they will reach instead of doubling from empty every batch (at 865,000
+// distinct words a batch, growth and its page faults were a third of the map side).
 template <class In, class Pipe, class Create, class MergeValue, class MergeCombiners>
 auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, Create create,
-                  MergeValue mergeValue, MergeCombiners mergeCombiners, std::size_t numOut) {
+                  MergeValue mergeValue, MergeCombiners mergeCombiners, std::size_t numOut,
+                  std::vector<std::size_t>* sizeHint = nullptr) {
   using KV = PipeOut<Pipe, In>;
   using K = typename KV::first_type;
   using V = typename KV::second_type;
   using C = std::decay_t<std::invoke_result_t<Create&, const V&>>;
-  using Table = HashMap<K, C>;
+  using Table = PrehashedMap<K, C>;  // HashMap that also finds a Prehashed key
   constexpr bool kPackKeys = std::is_same_v<K, std::string_view>;
   if (numOut == 0) numOut = 1;
 
@@ -126,35 +142,92 @@ auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, 
   // more of it; which values meet first then varies from run to run, which reduceByKey's f,
   // associative and commutative as Spark requires, does not see.
   SliceQueue slices(in, pool);
+  // Deferring needs records that copy as bytes (a view's bytes stay in the input, alive
+  // for the whole combine); "large" is the previous batch's tables past what L2 holds.
+  constexpr bool kCanDefer = std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<V> &&
+                             std::is_default_constructible_v<K> && std::is_default_constructible_v<V>;
+  constexpr std::size_t kDeferred = 16;
+  std::size_t hinted = 0;
+  if (sizeHint && sizeHint->size() == numOut) {
+    for (std::size_t n : *sizeHint) hinted += n;
+  }
+  const bool largeTables = hinted >= kLargeTableKeys;
   std::vector<std::vector<Table>> tables(slices.workers());
   std::vector<std::shared_ptr<PackedKeys>> packed(kPackKeys ? slices.workers() : 0);
   forEachIndex(pool, slices.workers(), [&](std::size_t w) {
     Pipe p = pipe;  // a copy per task: stateful user callables never race
     std::vector<Table> mine(numOut);
+    if (sizeHint && sizeHint->size() == numOut) {
+      for (std::size_t o = 0; o < numOut; ++o) mine[o].reserve((*sizeHint)[o]);
+    }
     PackedKeys* keys = nullptr;
     if constexpr (kPackKeys) keys = (packed[w] = std::make_shared<PackedKeys>()).get();
     // One hash lookup per record: lazy_emplace builds the combiner only for a new key. (Routing
     // with the hash and handing it to the table, as KeyGroups does, measured 20 % slower on
     // one worker.)
-    auto sink = [&](auto&& kv) {
-      Table& combined = numOut == 1 ? mine[0] : mine[partitionOf(kv.first, numOut)];
+    // `lookup` is the key, or the key with its hash (Prehashed) where that is already known.
+    auto combine = [&](Table& combined, const auto& lookup, const K& key, const V& value) {
       bool inserted = false;
-      auto it = combined.lazy_emplace(kv.first, [&](const auto& construct) {
+      auto it = combined.lazy_emplace(lookup, [&](const auto& construct) {
         inserted = true;
         if constexpr (kPackKeys) {
-          construct(keys->keep(kv.first), create(std::as_const(kv.second)));
+          construct(keys->keep(key), create(value));
         } else {
-          construct(kv.first, create(std::as_const(kv.second)));
+          construct(key, create(value));
         }
       });
-      if (!inserted) it->second = mergeValue(std::move(it->second), std::as_const(kv.second));
+      if (!inserted) it->second = mergeValue(std::move(it->second), value);
     };
-    while (const Slice* s = slices.next()) {
-      const Partition<In>& part = *in[s->partition];
-      for (std::size_t j = s->begin; j < s->end; ++j) p(part[j], sink);
+    auto tableOf = [&](const K& key) -> Table& { return numOut == 1 ? mine[0] : mine[partitionOf(key, numOut)]; };
+    auto run = [&](auto& sink) {
+      while (const Slice* s = slices.next()) {
+        const Partition<In>& part = *in[s->partition];
+        for (std::size_t j = s->begin; j < s->end; ++j) p(part[j], sink);
+      }
+    };
+    // Tables far larger than the cache: each probe is a miss. Prefetch the probe's slots and
+    // combine the record kDeferred records later, so that several misses are in flight at
+    // once; records are still combined in arrival order. Out of line: inlined, it made GCC
+    // stop inlining the key's hash into the common path below (10 % slower at 10,000 keys).
+    auto runDeferred = [&]() [[gnu::noinline]] {
+      struct Pending {
+        Table* table;
+        std::uint64_t hash;
+        K key;
+        V value;
+      };
+      std::array<Pending, kDeferred> pending;
+      std::size_t head = 0, count = 0;
+      auto combinePending = [&](const Pending& d) { combine(*d.table, Prehashed<K>{d.hash, d.key}, d.key, d.value); };
+      auto deferred = [&](auto&& kv) {
+        const auto hash = static_cast<std::uint64_t>(Hasher<K>{}(kv.first));  // once: route, prefetch, find
+        Table& t = mine[partitionOfHash(hash, numOut)];
+        t.prefetch(Prehashed<K>{hash, kv.first});
+        if (count < kDeferred) {
+          pending[count++] = Pending{&t, hash, kv.first, kv.second};
+          return;
+        }
+        combinePending(pending[head]);
+        pending[head] = Pending{&t, hash, kv.first, kv.second};
+        head = (head + 1) % kDeferred;
+      };
+      run(deferred);
+      for (std::size_t i = 0; i < count; ++i) combinePending(pending[(head + i) % kDeferred]);
+    };
+    auto direct = [&](auto&& kv) { combine(tableOf(kv.first), kv.first, kv.first, kv.second); };
+    if (kCanDefer && largeTables) {
+      if constexpr (kCanDefer) runDeferred();
+    } else {
+      run(direct);
     }
     tables[w] = std::move(mine);
   });
+  if (sizeHint) {
+    sizeHint->assign(numOut, 0);
+    for (const auto& mine : tables) {
+      for (std::size_t o = 0; o < numOut; ++o) (*sizeHint)[o] = std::max((*sizeHint)[o], mine[o].size());
+    }
+  }
 
   // Reduce side: merge the tables bound for each output partition into the largest one.
   Combined<K, C> result{Partitions<std::pair<K, C>>(numOut), Owners(packed.begin(), packed.end())};
