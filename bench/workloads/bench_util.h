@@ -2,6 +2,7 @@
 // splitter, peak memory, timing and percentiles. Nothing here knows about streams.
 #pragma once
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #define XXH_INLINE_ALL
 #endif
 #include <xxhash.h>
+
+#include "dstream/detail/large_pages.h"
 
 namespace dstream::bench {
 
@@ -107,6 +110,15 @@ inline std::size_t currentRssBytes() {
     std::fclose(f);
   }
   return static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Bytes of heap in use: what malloc handed out and did not get back (all arenas, its mmapped
+// chunks too; unlike RSS not raised by freed memory malloc keeps), plus the engine's large
+// hash-table arrays, which are mapped outside malloc (detail/large_pages.h). mallinfo2()
+// walks malloc's free lists: call it between batches, not per record.
+inline std::size_t heapInUseBytes() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd + dstream::detail::largeArrayBytes().load(std::memory_order_relaxed);
 }
 
 inline double secondsSince(std::chrono::steady_clock::time_point start) {

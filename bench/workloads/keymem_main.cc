@@ -7,8 +7,9 @@
 // as (word, 1) pairs, key i in batch i % B of B batches, all generated before measuring.
 // Then the state is built by those B batches and E = 3 empty ones (so a batch's temporaries
 // are forgotten before the measurement), and the heap in use is read before and after with
-// mallinfo2() (every arena's allocated bytes, malloc's chunk headers included, plus mmapped
-// chunks): what the state costs, whatever malloc keeps free. RSS before/after is reported too
+// heapInUseBytes() (mallinfo2: every arena's allocated bytes, malloc's chunk headers included,
+// plus mmapped chunks; and the hash tables' large arrays mapped outside malloc): what the state
+// costs, whatever malloc keeps free. RSS before/after is reported too
 // (it also counts freed memory malloc did not return). Kinds:
 //   running       updateStateByKey(sum)                    loop: flat_hash_map<string, long>
 //   mapwithstate  mapWithState(total += count)             loop: the same map
@@ -17,7 +18,6 @@
 //                 batch's (key, count) pairs, kept to subtract when the batch leaves
 // dstream's figure is everything the running context holds for it: state, remembered batches,
 // the last output. Prints one JSON object; exits 1 if the state does not hold every key.
-#include <malloc.h>
 
 #include <chrono>
 #include <cstdio>
@@ -47,11 +47,6 @@ using Pair = std::pair<std::string_view, long>;
 using OwnedCountMap = absl::flat_hash_map<std::string, long, StrHash, StrEq>;
 constexpr int kEmptyBatches = 3;
 
-// Bytes malloc has handed out and not been given back, over all arenas.
-std::size_t heapInUse() {
-  struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-}
 
 struct Input {
   std::vector<std::string> bytes;          // batch b's words, back to back
@@ -115,7 +110,7 @@ Measured runDstream(const std::string& kind, const Input& in, int threads) {
   ssc.start();
   const Time first = dstream::testing::firstBatchTime(ssc);
   Measured m;
-  const std::size_t heap0 = heapInUse(), rss0 = currentRssBytes();
+  const std::size_t heap0 = heapInUseBytes(), rss0 = currentRssBytes();
   for (int b = 0; b < batches + kEmptyBatches; ++b) {
     if (b < batches) queue->push(rdds[static_cast<std::size_t>(b)]);
     Time t = first + Seconds(b);
@@ -124,7 +119,7 @@ Measured runDstream(const std::string& kind, const Input& in, int threads) {
       throw std::runtime_error("batch " + std::to_string(b) + " did not complete");
     }
   }
-  m.heap = static_cast<long long>(heapInUse()) - static_cast<long long>(heap0);
+  m.heap = static_cast<long long>(heapInUseBytes()) - static_cast<long long>(heap0);
   m.rss = static_cast<long long>(currentRssBytes()) - static_cast<long long>(rss0);
   m.keys = kind == "mapwithstate" ? *emitted : *lastKeys;
   ssc.stop();
@@ -134,7 +129,7 @@ Measured runDstream(const std::string& kind, const Input& in, int threads) {
 
 Measured runLoop(const std::string& kind, const Input& in) {
   Measured m;
-  const std::size_t heap0 = heapInUse(), rss0 = currentRssBytes();
+  const std::size_t heap0 = heapInUseBytes(), rss0 = currentRssBytes();
   OwnedCountMap state;
   std::deque<std::vector<std::pair<std::string, long>>> recent;  // window: each batch's counts
   for (const auto& batch : in.batches) {
@@ -148,7 +143,7 @@ Measured runLoop(const std::string& kind, const Input& in) {
       for (const auto& [k, v] : batch) counts.emplace_back(std::string(k), v);
     }
   }
-  m.heap = static_cast<long long>(heapInUse()) - static_cast<long long>(heap0);
+  m.heap = static_cast<long long>(heapInUseBytes()) - static_cast<long long>(heap0);
   m.rss = static_cast<long long>(currentRssBytes()) - static_cast<long long>(rss0);
   m.keys = static_cast<long>(state.size());
   return m;

@@ -10,7 +10,6 @@
 // and prints one JSON object: summary figures plus, for every batch, its wall time in ms and
 // the process's RSS after it (and every 100th batch the heap in use), for dstream and for the loop (which runs second, in the same
 // process, after dstream's context is gone: its RSS starts from what malloc kept).
-#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -42,10 +41,8 @@ struct Series {
     ms.push_back(seconds * 1000);
     rssMiB.push_back(static_cast<double>(currentRssBytes()) / (1 << 20));
     if ((ms.size() - 1) % kHeapEvery == 0) {
-      // Bytes malloc handed out and not got back (all arenas, mmapped chunks too): unlike RSS,
-      // not raised by freed memory malloc keeps, so it tells growth from fragmentation.
-      struct mallinfo2 m = mallinfo2();
-      heapMiB.push_back(static_cast<double>(m.uordblks + m.hblkhd) / (1 << 20));
+      // Unlike RSS, not raised by freed memory malloc keeps: tells growth from fragmentation.
+      heapMiB.push_back(static_cast<double>(heapInUseBytes()) / (1 << 20));
     }
   }
 };

@@ -264,13 +264,16 @@ TEST(CombineByKeyTest, PrefetchingPathKeepsEachKeysValuesInArrivalOrderAndPacksV
 TEST(LargePageAllocatorTest, LargeArraysAreHugePageAlignedAndUsableSmallOnesAsUsual) {
   detail::LargePageAllocator<std::uint64_t> alloc;
   const std::size_t large = (std::size_t{5} << 20) / sizeof(std::uint64_t);  // 5 MB
+  const std::size_t mappedBefore = detail::largeArrayBytes().load();
   std::uint64_t* big = alloc.allocate(large);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(big) % (std::size_t{2} << 20), 0u);
+  EXPECT_EQ(detail::largeArrayBytes().load(), mappedBefore + (std::size_t{6} << 20));  // 5 MB in 2 MB pages
   for (std::size_t i = 0; i < large; ++i) big[i] = i;
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < large; ++i) sum += big[i];
   EXPECT_EQ(sum, large * (large - 1) / 2);
   alloc.deallocate(big, large);
+  EXPECT_EQ(detail::largeArrayBytes().load(), mappedBefore);  // unmapped, not kept
 
   std::uint64_t* small = alloc.allocate(100);
   std::memset(small, 0xab, 100 * sizeof(std::uint64_t));
@@ -278,12 +281,16 @@ TEST(LargePageAllocatorTest, LargeArraysAreHugePageAlignedAndUsableSmallOnesAsUs
   alloc.deallocate(small, 100);
 
   // A table whose slot array crosses the threshold while it grows: every size is freed by the
-  // branch that allocated it (ASan checks the pairing), and the contents survive each rehash.
+  // branch that allocated it (ASan checks the pairing, the byte count the mapped ones), and
+  // the contents survive each rehash.
   absl::flat_hash_map<long, long, absl::Hash<long>, std::equal_to<long>,
                       detail::LargePageAllocator<std::pair<const long, long>>> table;
   for (long i = 0; i < 400000; ++i) table[i * 7] = i;
   ASSERT_EQ(table.size(), 400000u);
   for (long i = 0; i < 400000; i += 997) EXPECT_EQ(table.at(i * 7), i);
+  EXPECT_GT(detail::largeArrayBytes().load(), mappedBefore);
+  decltype(table)().swap(table);
+  EXPECT_EQ(detail::largeArrayBytes().load(), mappedBefore);
 }
 
 }  // namespace

@@ -1,22 +1,56 @@
-// An allocator for large, randomly probed arrays (the backing arrays of per-batch hash tables):
-// arrays of 4 MB or more are 2 MB-aligned and marked for transparent huge pages, so a probe
-// into a table of several million slots does not miss the TLB as well as the cache, and the
-// table's pages are faulted in 2 MB at a time. Smaller arrays use operator new as usual.
+// An allocator for large, randomly probed arrays (the slot arrays of the engine's hash tables):
+// arrays of 4 MB or more are mapped on their own, 2 MB-aligned and marked for transparent huge
+// pages, so a probe into a table of millions of slots does not miss the TLB as well as the
+// cache, and its pages are faulted in 2 MB at a time. They are unmapped when freed: taken from
+// malloc instead, the freed arrays of every batch stayed in malloc's arenas and the resident
+// size grew run after run (1.5 GB against 0.3 GB for WordCount at 1 M keys). Smaller arrays
+// use operator new as usual.
 #pragma once
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstddef>
-#include <cstdlib>
+#include <cstdint>
 #include <new>
 
 namespace dstream::detail {
 
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
+inline constexpr std::size_t kLargeArrayBytes = std::size_t{4} << 20;
+
+// Bytes mapped by LargePageAllocator and not yet unmapped, in this process: malloc's own
+// statistics (mallinfo2) do not see them, so memory figures add this.
+inline std::atomic<std::size_t>& largeArrayBytes() {
+  static std::atomic<std::size_t> bytes{0};
+  return bytes;
+}
+
+inline void* mapLargeArray(std::size_t bytes) {
+  // Map one huge page more than needed, then unmap the unaligned head and the tail.
+  const std::size_t length = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  void* mapped = ::mmap(nullptr, length + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  const auto begin = reinterpret_cast<std::uintptr_t>(mapped);
+  const std::uintptr_t aligned = (begin + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  if (aligned > begin) ::munmap(mapped, aligned - begin);
+  if (const std::size_t tail = begin + length + kHugePageBytes - (aligned + length); tail > 0) {
+    ::munmap(reinterpret_cast<void*>(aligned + length), tail);
+  }
+  ::madvise(reinterpret_cast<void*>(aligned), length, MADV_HUGEPAGE);  // advice only: works without
+  largeArrayBytes().fetch_add(length, std::memory_order_relaxed);
+  return reinterpret_cast<void*>(aligned);
+}
+
+inline void unmapLargeArray(void* p, std::size_t bytes) noexcept {
+  const std::size_t length = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  ::munmap(p, length);
+  largeArrayBytes().fetch_sub(length, std::memory_order_relaxed);
+}
+
 template <class T>
 struct LargePageAllocator {
   using value_type = T;
-  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
-  static constexpr std::size_t kLarge = std::size_t{4} << 20;
 
   LargePageAllocator() = default;
   template <class U>
@@ -24,18 +58,14 @@ struct LargePageAllocator {
 
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kLarge) return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
-    const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    void* p = std::aligned_alloc(kHugePage, rounded);
-    if (p == nullptr) throw std::bad_alloc();
-    ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without huge pages it still works
-    return static_cast<T*>(p);
+    if (bytes < kLargeArrayBytes) return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
+    return static_cast<T*>(mapLargeArray(bytes));
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kLarge) {
+    if (n * sizeof(T) < kLargeArrayBytes) {
       ::operator delete(p, std::align_val_t{alignof(T)});
     } else {
-      std::free(p);
+      unmapLargeArray(p, n * sizeof(T));
     }
   }
   template <class U>
