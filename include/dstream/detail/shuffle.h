@@ -162,9 +162,7 @@ auto combineByKey(ThreadPool* pool, const Partitions<In>& in, const Pipe& pipe, 
     }
     PackedKeys* keys = nullptr;
     if constexpr (kPackKeys) keys = (packed[w] = std::make_shared<PackedKeys>()).get();
-    // One hash lookup per record: lazy_emplace builds the combiner only for a new key. (Routing
-    // with the hash and handing it to the table, as KeyGroups does, measured 20 % slower on
-    // one worker.)
+    // One hash lookup per record: lazy_emplace builds the combiner only for a new key.
     // `lookup` is the key, or the key with its hash (Prehashed) where that is already known.
     auto combine = [&](Table& combined, const auto& lookup, const K& key, const V& value) {
       bool inserted = false;
