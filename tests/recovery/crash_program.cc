@@ -16,10 +16,6 @@
 // Test hooks: DSTREAM_CRASH_POINT=<name>:<n> SIGKILLs the process at the n-th pass through
 // a named crash point (src/core/crash_point.h). The log gets "started <wall ms>" first, then
 // "completed <batch ms> <wall ms>" per batch, which the crash test reads for recovery times.
-#include <signal.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,22 +24,14 @@
 #include <string>
 #include <thread>
 
-#include "core/crash_point.h"
 #include "dstream/dstream.h"
 #include "dstream/testing.h"
 #include "recovery/running_count.h"
+#include "testing/crash_at.h"
 
 using namespace dstream;
 
 namespace {
-
-std::string gCrashName;
-long gCrashAt = 0;
-std::atomic<long> gCrashHits{0};
-
-void crashAtNthPass(const char* name) {
-  if (gCrashName == name && gCrashHits.fetch_add(1) + 1 == gCrashAt) ::kill(::getpid(), SIGKILL);
-}
 
 long wallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -67,13 +55,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: crash_program file|socket <in dir|port> <out dir> <checkpoint dir> [W S [interval]]\n");
     return 2;
   }
-  if (const char* point = std::getenv("DSTREAM_CRASH_POINT")) {
-    std::string s(point);
-    auto colon = s.rfind(':');
-    gCrashName = s.substr(0, colon);
-    gCrashAt = colon == std::string::npos ? 1 : std::atol(s.c_str() + colon + 1);
-    detail::setCrashHandler(crashAtNthPass);
-  }
+  if (const char* point = std::getenv("DSTREAM_CRASH_POINT")) testing::crashAtNthPass(point);
   std::string mode = argv[1], source = argv[2], out = argv[3], ckpt = argv[4];
   const char* batchMs = std::getenv("DSTREAM_CRASH_BATCH_MS");
   const Duration batch = Milliseconds(batchMs ? std::atol(batchMs) : 100);
