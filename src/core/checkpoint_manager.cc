@@ -276,6 +276,11 @@ void CheckpointManager::afterBatch(Time t) {
   writeChanged_.notify_all();
 }
 
+void CheckpointManager::writeStartCheckpoint(Time zeroTime) {
+  afterBatch(zeroTime);  // "batch zero": the batch before the first, which read nothing
+  flush();
+}
+
 void CheckpointManager::waitForWriter() {
   std::unique_lock<std::mutex> lock(writeMu_, std::adopt_lock);
   writeChanged_.wait(lock, [&] { return !pending_ && !writing_; });

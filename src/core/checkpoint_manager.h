@@ -75,6 +75,13 @@ class CheckpointManager {
   // with a one-line warning, so that they are never taken for its own.
   std::optional<StartTimes> prepareStart(const std::vector<std::shared_ptr<Node>>& nodes, Time zeroTime);
 
+  // A fresh start's first checkpoint, written before the first batch runs and on disk when
+  // this returns: nothing run yet, the states as they begin, where each input starts. Without
+  // it, a process killed after its first batch's output was committed (a transaction, a
+  // file) and before that batch's checkpoint was on disk would start afresh and build its
+  // state again from the inputs after what it had committed, losing what those batches
+  // counted. Called by start() after the inputs started; throws as flush() does.
+  void writeStartCheckpoint(Time zeroTime);
   // Writes the checkpoint of completed batch `t`. Throws Error(kInternal) when it cannot be
   // written (the context then stops: progress that is not durable is not reported).
   void afterBatch(Time t);

@@ -182,6 +182,7 @@ void ContextCore::start() {
     out.node->initialize(zero);
   }
   for (auto& n : nodes_) n->initialize(zero);  // streams no output uses
+  bool recovered = false;
   if (checkpoint_) {
     // Stateful streams are snapshotted together, as often as the most demanding one asked.
     std::optional<Duration> interval;
@@ -195,6 +196,7 @@ void ContextCore::start() {
         for (auto& n : nodes_) n->initialize(times->zeroTime);
       }
       firstBatchTime_ = times->firstBatch;
+      recovered = true;
     }
   } else {
     for (Node* source : sources_) source->asSource()->prepareCheckpointing({}, Duration(0));
@@ -203,6 +205,8 @@ void ContextCore::start() {
   std::size_t started = 0;
   try {
     for (; started < sources_.size(); ++started) sources_[started]->asSource()->startInput();
+    // After the inputs started: the checkpoint records where they begin.
+    if (checkpoint_ && !recovered) checkpoint_->writeStartCheckpoint(zero);
     if (stopOnSignals_) {
       signalSubscription_ = subscribeToShutdownSignals([this](bool graceful) { requestStop(graceful); });
     }

@@ -171,8 +171,9 @@ TEST(StreamCheckpointIntervalTest, SetsHowOftenStateIsSnapshotted) {
     if (name.rfind("state-", 0) == 0) states.push_back(name);
   }
   std::sort(states.begin(), states.end());
-  // The first batch always snapshots; then every 2 s (the default would be every 10 s).
-  EXPECT_EQ(states, (std::vector<std::string>{"state-1000", "state-2000", "state-4000"}));
+  // The start checkpoint snapshots the state as it begins; then every 2 s (the default would
+  // be every 10 s).
+  EXPECT_EQ(states, (std::vector<std::string>{"state-0", "state-2000", "state-4000"}));
 }
 
 TEST(StreamCheckpointIntervalTest, RejectsAnIntervalThatIsNotAMultipleOfTheSlide) {

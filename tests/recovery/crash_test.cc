@@ -110,9 +110,10 @@ TEST_P(FileCrashTest, KilledAtRandomMomentsTheFileWordCountLosesNothingAndCounts
       std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(10, 90)(rng)));
     }
     if (point.empty()) {
-      // Never before the first checkpoint is on disk: a first life killed earlier may have
-      // saved batches that no checkpoint records, the next life rightly starts afresh, and
-      // the batches between the two runs are missing (seen with slow, sanitized first lives).
+      // Never before the first checkpoint (the start checkpoint, written before the first
+      // batch) is on disk: a first life killed earlier has not started durably, the next life
+      // rightly starts afresh and ignores the files older than its start, and the test's
+      // totals would count them (seen with slow, sanitized first lives).
       const auto waitFrom = std::chrono::steady_clock::now();
       while (child.running() && !hasCheckpointFile(ckpt)) {
         ASSERT_LT(std::chrono::steady_clock::now() - waitFrom, std::chrono::seconds(120))

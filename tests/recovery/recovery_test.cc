@@ -163,8 +163,9 @@ TEST(RecoveryTest, DamagedNewestFilesFallBackToOlderCheckpointsAndNameTheFile) {
       {"corrupt checkpoint", "checkpoint-107000", [](const fs::path& p) { testing::flipByte(p, 30); }, kBase + 5000},
       {"truncated checkpoint", "checkpoint-107000", [](const fs::path& p) { fs::resize_file(p, 20); }, kBase + 5000},
       {"empty checkpoint", "checkpoint-107000", [](const fs::path& p) { fs::resize_file(p, 0); }, kBase + 5000},
-      // Every checkpoint from 104 on refers to this snapshot: recovery goes back to 103's.
-      {"corrupt state snapshot", "state-104000", [](const fs::path& p) { testing::flipByte(p, 26); }, kBase + 2000},
+      // Every checkpoint from 104 on refers to this snapshot: recovery goes back to 103's,
+      // whose snapshot is the start checkpoint's (state-100000).
+      {"corrupt state snapshot", "state-104000", [](const fs::path& p) { testing::flipByte(p, 26); }, kBase + 1000},
   };
   for (const auto& d : table) {
     SCOPED_TRACE(d.name);
