@@ -141,20 +141,33 @@ DSTREAM_EXPORT std::vector<CommittedBatch> readCommittedBatches(const std::map<s
 // Where a program whose exactly-once sink commits its input offsets (SinkOptions.offsetsOf)
 // starts reading when it has no checkpoint yet: per input partition, the end of what the
 // batches `transactionalId` committed read; empty if none did. Give it to
-// DirectStreamOptions.fromOffsets (a checkpoint, when there is one, takes precedence): a
-// crash after the first commit and before the first checkpoint then reads nothing twice.
-// Throws as readCommittedBatches.
+// DirectStreamOptions.fromOffsets (a checkpoint, when there is one, takes precedence; every
+// run that ran a batch has one, its start checkpoint at least): a program whose checkpoint
+// directory is new while its output has commits (lost, moved) then writes nothing twice. The
+// state it kept is not recovered that way. Throws as readCommittedBatches.
 DSTREAM_EXPORT std::map<TopicPartition, std::int64_t> committedInputOffsets(
     const std::map<std::string, std::string>& kafkaParams, const std::string& commitTopic,
     const std::string& transactionalId, Duration timeout = Seconds(60));
 
 namespace detail {
-// What offsetRanges() asks the stream's node.
+// Where an exactly-once sink's commit records are: what each batch of the stream it commits
+// the offsets of (SinkOptions.offsetsOf) read.
+struct CommitLogOf {
+  std::map<std::string, std::string> kafkaParams;
+  std::string commitTopic;
+  std::string transactionalId;
+  Duration timeout;
+};
+// What offsetRanges() and the exactly-once sink ask the stream's node.
 class OffsetRangeSource {
  public:
   virtual ~OffsetRangeSource() = default;
   virtual std::vector<OffsetRange> offsetRangesOf(Time t) const = 0;
   virtual void commitAsync(std::vector<OffsetRange> ranges) = 0;
+  // After a restart from a checkpoint, the batches `log` committed after the checkpoint's
+  // last re-read the ranges they committed, not new ones: the sink skips them as written, so
+  // records new ranges would add would never be written. Called before start().
+  virtual void replayCommittedBatches(CommitLogOf log) = 0;
 };
 DSTREAM_EXPORT std::shared_ptr<dstream::detail::TypedNode<ConsumerRecord>> addDirectStreamNode(
     dstream::detail::Graph& graph, DirectStreamOptions options);

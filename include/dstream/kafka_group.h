@@ -55,10 +55,11 @@ struct GroupOptions {
   int workersPerPartition = 1;
   // spark.streaming.kafka.maxRatePerPartition; 0 = no limit.
   std::int64_t maxRatePerPartition = 0;
-  // Where a partition with no checkpoint yet begins, when the program knows: an exactly-once
-  // sink's committedInputOffsets (kafka.h) for the partition, so that a member killed after
-  // its first commit and before its first checkpoint reads nothing twice. nullopt, or no
-  // function: the group's committed offset, else auto.offset.reset.
+  // Where a partition with no checkpoint begins, when the program knows: an exactly-once
+  // sink's committedInputOffsets (kafka.h) for the partition. A partition that ran a batch
+  // has a checkpoint (its context's start checkpoint at least), so this is for a checkpoint
+  // root that is new while the output has commits. nullopt, or no function: the group's
+  // committed offset, else auto.offset.reset.
   std::function<std::optional<std::int64_t>(const TopicPartition&)> startOffsetOf;
   // How often each partition's state is written; zero: the context's default.
   Duration stateCheckpointInterval = Duration(0);

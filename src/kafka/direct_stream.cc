@@ -228,6 +228,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
           inputStreamId(), graph().batchDuration(), graph().backpressure(), [](double) {});
       graph().addListener(rateController_);
     }
+    if (replay_.recovering()) replayCommitted();
     // Where each partition known now begins, unless a checkpoint said so (readInputs).
     if (!next_.empty()) return;
     for (const auto& [tp, offset] : options_.fromOffsets) next_[tp] = offset;
@@ -250,6 +251,11 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     for (auto& r : ranges) toCommit_[{r.topic, r.partition}] = r.untilOffset;
   }
 
+  void replayCommittedBatches(detail::CommitLogOf log) override {
+    std::lock_guard lock(mu_);
+    commitLogs_.push_back(std::move(log));
+  }
+
   std::vector<OffsetRange> offsetRangesOf(Time t) const override {
     std::lock_guard lock(mu_);
     const auto* ranges = replay_.find(t);
@@ -262,16 +268,29 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     replay_.forgetOld(t);
   }
   void prepareCheckpointing(const std::filesystem::path&, Duration keepFor) override { replay_.keepFor(keepFor); }
+  // The ranges of the batches in (after, upTo], then where each partition's next batch
+  // begins, as empty ranges: a checkpoint taken before any batch (the start checkpoint) must
+  // still say where the stream started, which fromOffsets computed again may not.
   void writeInputs(BinaryWriter& w, Time after, Time upTo) const override {
     std::lock_guard lock(mu_);
     replay_.write(w, after, upTo);
+    std::vector<OffsetRange> positions;
+    for (const auto& [tp, offset] : next_) positions.push_back({tp.topic, tp.partition, offset, offset});
+    RangesCodec::write(w, positions);
   }
   void readInputs(BinaryReader& r, Time upTo) override {
     std::lock_guard lock(mu_);
     replay_.read(r, upTo);
+    if (!r.atEnd()) {  // absent in checkpoints written before the start checkpoint
+      for (const auto& p : RangesCodec::read(r)) next_[{p.topic, p.partition}] = p.untilOffset;
+    }
+    if (!r.atEnd()) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
     // New batches go on where the last recovered batch ended.
     for (const auto& [t, ranges] : replay_.batches()) {
-      for (const auto& range : ranges) next_[{range.topic, range.partition}] = range.untilOffset;
+      for (const auto& range : ranges) {
+        auto& next = next_[{range.topic, range.partition}];
+        next = std::max(next, range.untilOffset);
+      }
     }
   }
 
@@ -651,6 +670,50 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
     return dstream::detail::makeRDD<ConsumerRecord>(std::move(parts), std::move(owners), graph().pool());
   }
 
+  // Recovering: the batches the exactly-once sinks committed after the checkpoint's last
+  // re-read what their commit records say they read. Batch ranges follow each other per
+  // partition, so a batch whose record is gone (compaction keeps each id's newest) read what
+  // lies between its neighbours' ranges.
+  void replayCommitted() {
+    std::vector<detail::CommitLogOf> logs;
+    Time checkpointed;
+    {
+      std::lock_guard lock(mu_);
+      logs = commitLogs_;
+      checkpointed = *replay_.replayUntil();
+    }
+    std::map<Time, std::vector<OffsetRange>> committed;
+    for (const auto& log : logs) {
+      for (auto& batch : readCommittedBatches(log.kafkaParams, log.commitTopic, log.timeout)) {
+        if (batch.transactionalId == log.transactionalId && batch.batchTime > checkpointed && !batch.read.empty()) {
+          committed.insert_or_assign(batch.batchTime, std::move(batch.read));
+        }
+      }
+    }
+    if (committed.empty()) return;
+    std::lock_guard lock(mu_);
+    std::map<TopicPartition, std::int64_t> at = next_;  // where the checkpoint's batches ended
+    const Duration d = graph().batchDuration();
+    Time previous = checkpointed;
+    for (const auto& [t, ranges] : committed) {
+      if (t > previous + d) {  // batches without a record: the first reads what lies between
+        std::vector<OffsetRange> between;
+        for (const auto& r : ranges) {
+          auto from = at.find({r.topic, r.partition});
+          if (from != at.end() && from->second < r.fromOffset) between.push_back({r.topic, r.partition, from->second, r.fromOffset});
+        }
+        replay_.replayAlso(previous + d, std::move(between));
+      }
+      for (const auto& r : ranges) at[{r.topic, r.partition}] = r.untilOffset;
+      replay_.replayAlso(t, ranges);
+      previous = t;
+    }
+    dstream::detail::logLine(log_, LogLevel::kInfo,
+                             "directKafkaStream: batches " + std::to_string(toMillis(checkpointed + d)) + " to " +
+                                 std::to_string(toMillis(committed.rbegin()->first)) +
+                                 " ms committed after the checkpoint; they re-read the ranges their commit records name");
+  }
+
   void warnOnce(const std::string& message) {
     if (warned_.insert(message).second) dstream::detail::logLine(log_, LogLevel::kWarning, "directKafkaStream: " + message);
   }
@@ -668,6 +731,7 @@ class DirectKafkaInputNode final : public dstream::detail::SourceNode<ConsumerRe
   std::unique_ptr<rd_kafka_t, ConsumerDeleter> consumer_;
   std::unique_ptr<rd_kafka_t, ConsumerDeleter> fetcher_;
   std::map<TopicPartition, std::int64_t> next_;  // where each partition's next batch begins
+  std::vector<detail::CommitLogOf> commitLogs_;  // of the exactly-once sinks of this stream's offsets
   // Declared after fetcher_: the queues and the records held go before the fetcher closes.
   std::map<TopicPartition, AssignedPartition> assigned_;
   std::set<std::string> warned_;

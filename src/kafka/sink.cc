@@ -27,6 +27,19 @@ int toTimeoutMs(Duration d) {
 
 std::string batchName(Time t) { return "batch " + std::to_string(toMillis(t)) + " ms"; }
 
+// "in-0 [10, 20), in-1 [5, 5)"
+std::string describeRanges(const std::vector<OffsetRange>& ranges) {
+  std::string out;
+  for (const auto& r : ranges) {
+    out += (out.empty() ? "" : ", ") + nameOf({r.topic, r.partition}) + " [" + std::to_string(r.fromOffset) + ", " +
+           std::to_string(r.untilOffset) + ")";
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+// Re-runs after a crash are the batches since the last checkpoint: a few.
+constexpr std::size_t kCommittedReadsKept = 64;
+
 // Runs a transactional call, retrying while librdkafka calls its error retriable (a
 // coordinator moving, a timeout) until `timeout`; returns the error's text, empty on success.
 template <class Call>
@@ -53,6 +66,8 @@ struct KafkaWriter::Impl {
   bool transactional = false;
   bool initialised = false;          // transactions initialised, commits read
   std::optional<Time> lastCommitted;  // the newest batch this transactionalId committed
+  // What its newest committed batches read, to check that their re-runs read the same.
+  std::map<Time, std::vector<OffsetRange>> committedReads;
   bool inTransaction = false;
   std::mutex mu;
   std::int64_t failed = 0;  // since the last flush; guarded by mu
@@ -96,8 +111,10 @@ KafkaWriter::KafkaWriter(SinkOptions options, LogSink log) : impl_(std::make_uni
     throw Error(ErrorCode::kInvalidArgument,
                 "writeToKafka: SinkOptions offsetsOf, consumerGroupId and commitTopic need transactionalId (exactly-once)");
   }
+  OffsetRangeSource* source = nullptr;
   if (o.offsetsOf) {
-    if (!dynamic_cast<const OffsetRangeSource*>(o.offsetsOf->node().get())) {
+    source = dynamic_cast<OffsetRangeSource*>(o.offsetsOf->node().get());
+    if (!source) {
       throw Error(ErrorCode::kInvalidArgument,
                   "writeToKafka: SinkOptions.offsetsOf is not a Kafka direct stream (give what createDirectStream returned)");
     }
@@ -110,6 +127,7 @@ KafkaWriter::KafkaWriter(SinkOptions options, LogSink log) : impl_(std::make_uni
     throw Error(ErrorCode::kInvalidArgument, "writeToKafka: SinkOptions.consumerGroupId needs offsetsOf, the direct stream whose offsets to commit");
   }
   if (impl_->transactional && o.commitTopic.empty()) o.commitTopic = o.topic + ".dstream-commits";
+  if (source) source->replayCommittedBatches({o.kafkaParams, o.commitTopic, o.transactionalId, o.flushTimeout});
   KafkaConfig conf("writeToKafka");
   if (!o.kafkaParams.contains("enable.idempotence")) conf.set("enable.idempotence", "true");
   for (const auto& [k, v] : o.kafkaParams) conf.set(k, v);
@@ -157,8 +175,11 @@ bool KafkaWriter::beginBatch(Time t) {
       if (handle && !rd_kafka_metadata(w.producer, 0, handle, &metadata, toTimeoutMs(o.flushTimeout))) rd_kafka_metadata_destroy(metadata);
       if (handle) rd_kafka_topic_destroy(handle);
     }
-    for (const auto& batch : readCommittedBatches(o.kafkaParams, o.commitTopic, o.flushTimeout)) {
-      if (batch.transactionalId == o.transactionalId && (!w.lastCommitted || batch.batchTime > *w.lastCommitted)) {
+    for (auto& batch : readCommittedBatches(o.kafkaParams, o.commitTopic, o.flushTimeout)) {
+      if (batch.transactionalId != o.transactionalId) continue;
+      w.committedReads[batch.batchTime] = std::move(batch.read);
+      if (w.committedReads.size() > kCommittedReadsKept) w.committedReads.erase(w.committedReads.begin());
+      if (!w.lastCommitted || batch.batchTime > *w.lastCommitted) {
         w.lastCommitted = batch.batchTime;
       }
     }
@@ -168,6 +189,18 @@ bool KafkaWriter::beginBatch(Time t) {
     dstream::detail::logLine(w.log, LogLevel::kInfo, "writeToKafka: topic " + o.topic + ": " + batchName(t) +
                                                   " was committed before the restart (transactionalId " + o.transactionalId +
                                                   "); not written again");
+    auto committed = w.committedReads.find(t);
+    if (w.input && committed != w.committedReads.end()) {
+      auto reread = dynamic_cast<const OffsetRangeSource&>(*w.input).offsetRangesOf(t);
+      if (reread != committed->second) {
+        // The direct stream re-reads committed ranges; this is a commit it could not see
+        // when it started (one completing as the old process died).
+        dstream::detail::logLine(w.log, LogLevel::kError,
+                                 "writeToKafka: topic " + o.topic + ": " + batchName(t) + " re-ran on input " +
+                                     describeRanges(reread) + " but committed input " + describeRanges(committed->second) +
+                                     "; the records in one and not the other are missing from or repeated in the output");
+      }
+    }
     return false;
   }
   std::string error = retrying([&] { return rd_kafka_begin_transaction(w.producer); }, Duration(0));

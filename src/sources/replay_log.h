@@ -60,6 +60,15 @@ class ReplayLog {
     return it == batches_.end() ? Input{} : it->second;
   }
   bool recovering() const { return replayUntil_.has_value(); }
+  // The checkpoint's last batch (or the last replayAlso), while recovering.
+  std::optional<Time> replayUntil() const { return replayUntil_; }
+  // While recovering: batch `t`, after the checkpoint's last, is known from elsewhere to have
+  // read `input` (an exactly-once sink's commit record); it re-reads that too, and the batches
+  // up to it that nothing recorded read nothing.
+  void replayAlso(Time t, Input input) {
+    record(t, std::move(input));
+    replayUntil_ = std::max(replayUntil_.value_or(t), t);
+  }
 
   // Records what batch `t` read, replacing an earlier record of `t`.
   void record(Time t, Input input) { batches_.insert_or_assign(t, std::move(input)); }
