@@ -219,6 +219,9 @@ TEST(KafkaGroupCrashTest, ThreeMembersKilledAtRandomKeepRunningCountsExact) {
   }
   EXPECT_TRUE(out.duplicates.empty()) << out.duplicates.size() << " results written twice, e.g. " << out.duplicates.front();
   EXPECT_TRUE(out.malformed.empty());
+  if (HasFailure()) {  // which partition lagged, and what each incarnation ran (logs are short)
+    for (int i = 0; i < 3; ++i) std::printf("member %d's log:\n%s\n", i, testing::readFile(logOf(i)).c_str());
+  }
 
   for (auto& m : members) m->closeInput();
   int recovered = 0;
