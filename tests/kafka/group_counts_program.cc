@@ -11,12 +11,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
 #include "dstream/dstream.h"
 #include "dstream/kafka.h"
 #include "dstream/kafka_group.h"
+#include "testing/wall_clock.h"
 
 using namespace dstream;
 
@@ -39,7 +41,13 @@ int main(int argc, char** argv) {
   options.checkpointRoot = argv[5];
   options.batchDuration = Milliseconds(std::stoi(argv[6]));
   options.stateCheckpointInterval = 2 * options.batchDuration;
-  options.context.log = stderrLogSink(LogLevel::kInfo);
+  // Lines stamped with the wall-clock time, which the test's own lines show too: a failure's
+  // member logs then say what each member did around each kill.
+  options.context.log = [](LogLevel level, std::string_view message) {
+    if (level < LogLevel::kInfo) return;
+    std::string line = testing::secondOfDay() + " " + std::string(logLevelName(level)) + ": " + std::string(message) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);  // one write per line: threads do not interleave
+  };
   auto transactionalIdOf = [group](const kafka::TopicPartition& tp) {
     return group + "-" + tp.topic + "-" + std::to_string(tp.partition);
   };

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include "testing/child_process.h"
 #include "testing/files.h"
 #include "testing/wait.h"
+#include "testing/wall_clock.h"
 
 namespace dstream {
 namespace {
@@ -37,22 +39,24 @@ constexpr int kPartitions = 6;
 constexpr int kKeys = 48;
 
 // Writes `n` records keyed "key-<k>", k cycling from `first`, placed by the producer's
-// partitioner (one key, one partition), and waits for their acknowledgements.
-void produceKeyed(const std::string& bootstrap, const std::string& topic, int n, int first, std::map<std::string, long>& expected) {
-  KafkaPtr p = kafkaClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}});
+// partitioner (one key, one partition), and waits for their acknowledgements. One producer
+// for the whole test: librdkafka's mock cluster draws producer ids at random from 900,000
+// without checking them, and a transactional sink given an id that an earlier producer holds
+// fails every transaction (INVALID_PRODUCER_ID_MAPPING). A producer per call made thousands.
+void produceKeyed(rd_kafka_t* p, const std::string& topic, int n, int first, std::map<std::string, long>& expected) {
   for (int i = 0; i < n; ++i) {
     std::string key = "key-" + std::to_string((first + i) % kKeys);
     std::string value = "record-" + std::to_string(first + i);
     rd_kafka_resp_err_t err;
-    while ((err = rd_kafka_producev(p.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+    while ((err = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
                                     RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                     RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      rd_kafka_poll(p.get(), 10);
+      rd_kafka_poll(p, 10);
     }
     ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
     ++expected[key];
   }
-  ASSERT_EQ(rd_kafka_flush(p.get(), 60000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_flush(p, 60000), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
 // What the output topic says: results in the order of their partitions.
@@ -151,14 +155,29 @@ TEST(KafkaGroupCrashTest, ThreeMembersKilledAtRandomKeepRunningCountsExact) {
   std::map<std::string, long> expected;  // guarded by mu
   std::atomic<bool> producing{true};
   std::thread producer([&] {
+    KafkaPtr p = kafkaClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", cluster.bootstrap()}, {"enable.idempotence", "true"}});
     for (int written = 0; producing; written += 40) {
       std::map<std::string, long> batch;
-      produceKeyed(cluster.bootstrap(), "words", 40, written, batch);
+      produceKeyed(p.get(), "words", 40, written, batch);
       std::lock_guard lock(mu);
       for (const auto& [k, n] : batch) expected[k] += n;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // pacing: about 1,500 records/s
     }
   });
+  auto stopProducing = [&] {
+    producing = false;
+    if (producer.joinable()) producer.join();
+  };
+  // On any failure, an early return from a failed assertion too: the producer stops, and what
+  // each incarnation ran is printed (CI keeps nothing else of the members).
+  struct OnExit {
+    std::function<void()> run;
+    ~OnExit() { run(); }
+  } onExit{[&] {
+    stopProducing();
+    if (!HasFailure()) return;
+    for (int i = 0; i < 3; ++i) std::printf("member %d's log:\n%s\n", i, testing::readFile(logOf(i)).c_str());
+  }};
   auto expectedNow = [&] {
     std::lock_guard lock(mu);
     return expected;
@@ -183,17 +202,40 @@ TEST(KafkaGroupCrashTest, ThreeMembersKilledAtRandomKeepRunningCountsExact) {
     auto target = expectedNow();
     auto settledNow = [&] { return holdsPartitions(0) && holdsPartitions(1) && holdsPartitions(2) && reached(target); };
     Deadline settled(std::chrono::seconds(120));
-    while (!settledNow() && !settled.passed()) reader.read(200);
-    ASSERT_TRUE(settledNow()) << "round " << round << ": the group did not settle within 120 s";
+    const auto settling = std::chrono::steady_clock::now();
+    // A member that fails exits: its partitions move on, but the group cannot settle again.
+    auto exited = [&]() -> int {
+      for (int i = 0; i < 3; ++i) {
+        if (!members[i]->running()) return i;
+      }
+      return -1;
+    };
+    while (!settledNow() && !settled.passed() && exited() < 0) reader.read(200);
+    if (int gone = exited(); gone >= 0) {
+      FAIL() << "round " << round << ": member " << gone << " exited with status " << members[gone]->wait() << " at "
+             << testing::secondOfDay() << " (its log is below)";
+    }
+    if (!settledNow()) {
+      std::string behind;
+      for (const auto& [key, n] : target) {
+        auto it = reader.output().last.find(key);
+        long at = it == reader.output().last.end() ? -1 : it->second;
+        if (at < n) behind += " " + key + "=" + std::to_string(at) + "/" + std::to_string(n);
+      }
+      FAIL() << "round " << round << ": the group did not settle within 120 s (at " << testing::secondOfDay()
+             << "); members holding partitions: "
+             << holdsPartitions(0) << holdsPartitions(1) << holdsPartitions(2) << "; keys behind (count/written):" << behind;
+    }
     reader.read(std::uniform_int_distribution<int>(0, 1000)(rng));  // a random moment
     int victim = std::uniform_int_distribution<int>(0, 2)(rng);
-    std::printf("round %d: kill -9 member %d\n", round, victim);
+    std::printf("round %d (settled in %.1f s): kill -9 member %d at %s\n", round,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - settling).count(), victim,
+                testing::secondOfDay().c_str());
     members[victim]->kill();
     logStart[victim] = std::filesystem::file_size(logOf(victim));
     members[victim] = startMember(cluster, dir, victim);
   }
-  producing = false;
-  producer.join();
+  stopProducing();
   auto total = expectedNow();
   ASSERT_EQ(total.size(), static_cast<std::size_t>(kKeys));
 
@@ -219,9 +261,6 @@ TEST(KafkaGroupCrashTest, ThreeMembersKilledAtRandomKeepRunningCountsExact) {
   }
   EXPECT_TRUE(out.duplicates.empty()) << out.duplicates.size() << " results written twice, e.g. " << out.duplicates.front();
   EXPECT_TRUE(out.malformed.empty());
-  if (HasFailure()) {  // which partition lagged, and what each incarnation ran (logs are short)
-    for (int i = 0; i < 3; ++i) std::printf("member %d's log:\n%s\n", i, testing::readFile(logOf(i)).c_str());
-  }
 
   for (auto& m : members) m->closeInput();
   int recovered = 0;
