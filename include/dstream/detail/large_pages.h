@@ -19,6 +19,11 @@ namespace dstream::detail {
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 inline constexpr std::size_t kLargeArrayBytes = std::size_t{4} << 20;
 
+// `bytes` rounded up to whole huge pages.
+inline constexpr std::size_t roundUpToHugePages(std::size_t bytes) {
+  return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+}
+
 // Bytes mapped by LargePageAllocator and not yet unmapped, in this process: malloc's own
 // statistics (mallinfo2) do not see them, so memory figures add this.
 inline std::atomic<std::size_t>& largeArrayBytes() {
@@ -28,11 +33,11 @@ inline std::atomic<std::size_t>& largeArrayBytes() {
 
 inline void* mapLargeArray(std::size_t bytes) {
   // Map one huge page more than needed, then unmap the unaligned head and the tail.
-  const std::size_t length = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::size_t length = roundUpToHugePages(bytes);
   void* mapped = ::mmap(nullptr, length + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapped == MAP_FAILED) throw std::bad_alloc();
   const auto begin = reinterpret_cast<std::uintptr_t>(mapped);
-  const std::uintptr_t aligned = (begin + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::uintptr_t aligned = roundUpToHugePages(begin);
   if (aligned > begin) ::munmap(mapped, aligned - begin);
   if (const std::size_t tail = begin + length + kHugePageBytes - (aligned + length); tail > 0) {
     ::munmap(reinterpret_cast<void*>(aligned + length), tail);
@@ -43,7 +48,7 @@ inline void* mapLargeArray(std::size_t bytes) {
 }
 
 inline void unmapLargeArray(void* p, std::size_t bytes) noexcept {
-  const std::size_t length = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::size_t length = roundUpToHugePages(bytes);
   ::munmap(p, length);
   largeArrayBytes().fetch_sub(length, std::memory_order_relaxed);
 }
